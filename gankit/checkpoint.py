@@ -1,0 +1,141 @@
+"""Checkpoints: one file, written atomically, loaded without running code.
+
+Taught in ``book/05_losses_and_training.ipynb``; tested in ``tests/test_checkpoint.py``.
+
+A checkpoint is a dict of tensors and plain Python values saved with
+``torch.save`` and read back with ``torch.load(weights_only=True)``, whose
+unpickler accepts only tensors and primitive containers, so a crafted file
+cannot execute code. Writes go to a temporary file in the same folder, are
+flushed to disk, and only then renamed over the old file: a crash mid-write
+leaves the previous checkpoint whole.
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import torch
+
+FORMAT = "gankit-checkpoint"
+FORMAT_VERSION = 1
+#: Config fields that fix the networks' shapes: a checkpoint whose values differ
+#: cannot be loaded into the models at hand.
+ARCHITECTURE_FIELDS = ("z_dim", "channels", "image_size", "spectral_norm")
+
+
+class CheckpointError(ValueError):
+    """A file that is not a usable gankit checkpoint (unreadable, unsafe, foreign)."""
+
+
+class CheckpointMismatchError(CheckpointError):
+    """A checkpoint of another architecture than the models it is loaded into."""
+
+
+def save_checkpoint(payload: dict[str, Any], path: str | os.PathLike[str]) -> Path:
+    """Write ``payload`` to ``path`` atomically; return the path.
+
+    The folder is created if needed. Until the final rename, the file at
+    ``path`` (if any) is the previous, complete checkpoint.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    payload = {"format": FORMAT, "format_version": FORMAT_VERSION, **payload}
+    fd, tmp = tempfile.mkstemp(
+        prefix=f".{path.name}.", suffix=".partial", dir=path.parent
+    )
+    try:
+        with os.fdopen(fd, "wb") as f:
+            torch.save(payload, f)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def load_checkpoint(
+    path: str | os.PathLike[str], map_location: str | torch.device = "cpu"
+) -> dict[str, Any]:
+    """Read a checkpoint written by :func:`save_checkpoint`, safely.
+
+    Raises:
+        FileNotFoundError: no file at ``path``.
+        CheckpointError: the file is truncated, is not a gankit checkpoint, or
+            holds objects other than tensors and plain values (a pickle that
+            would run code is refused before anything in it runs).
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"no checkpoint at {path}")
+    try:
+        payload = torch.load(path, map_location=map_location, weights_only=True)
+    except pickle.UnpicklingError as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+        raise CheckpointError(
+            f"{path} was refused: it holds objects other than tensors and plain "
+            f"values, which gankit never writes, so it was not loaded ({first})"
+        ) from None
+    except (RuntimeError, EOFError, OSError) as exc:
+        raise CheckpointError(
+            f"{path} is not a readable checkpoint (truncated or corrupted?): {exc}"
+        ) from None
+    if not isinstance(payload, dict) or payload.get("format") != FORMAT:
+        raise CheckpointError(f"{path} is not a gankit checkpoint")
+    if payload.get("format_version") != FORMAT_VERSION:
+        raise CheckpointError(
+            f"{path} has checkpoint format version {payload.get('format_version')}, "
+            f"this gankit reads version {FORMAT_VERSION}"
+        )
+    return payload
+
+
+def check_architecture(saved: dict[str, Any], current: dict[str, Any]) -> None:
+    """Raise :class:`CheckpointMismatchError` naming every architecture field
+    whose saved value differs from the current config's."""
+    diffs = [
+        f"{k}: checkpoint has {saved.get(k)!r}, model has {current.get(k)!r}"
+        for k in ARCHITECTURE_FIELDS
+        if saved.get(k) != current.get(k)
+    ]
+    if diffs:
+        raise CheckpointMismatchError(
+            "checkpoint is of another architecture: " + "; ".join(diffs)
+        )
+
+
+def load_generator(
+    path: str | os.PathLike[str],
+    *,
+    use_ema: bool = True,
+    map_location: str | torch.device = "cpu",
+):  # -> Generator (imported lazily to keep this module's imports light)
+    """The generator stored in a checkpoint, in eval mode.
+
+    Takes the EMA copy when the checkpoint has one and ``use_ema`` is set.
+    """
+    from .config import GANConfig
+    from .generator import Generator
+
+    state = load_checkpoint(path, map_location=map_location)
+    cfg = GANConfig(**state["config"])
+    g = Generator(cfg.z_dim, cfg.channels, cfg.image_size, cfg.init_std)
+    weights = state["generator"]
+    if use_ema and state.get("ema") is not None:
+        weights = {
+            k.removeprefix("module."): v
+            for k, v in state["ema"].items()
+            if k.startswith("module.")
+        }
+    try:
+        g.load_state_dict(weights)
+    except RuntimeError as exc:
+        raise CheckpointMismatchError(
+            f"{path}: generator weights do not fit: {exc}"
+        ) from None
+    return g.eval()

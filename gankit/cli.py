@@ -1,0 +1,154 @@
+"""Command line: ``python -m gankit train | sample``.
+
+Taught in ``book/05_losses_and_training.ipynb``; tested in ``tests/test_cli.py``.
+
+    python -m gankit train --dataset mnist --steps 4690 --out runs/mnist
+    python -m gankit sample --checkpoint runs/mnist/checkpoint.pt --n 64 --out grid.png
+
+``train`` resumes when ``--out`` already holds a checkpoint, and writes the
+fixed-z grid as PNG every ``--sample-every`` steps (``samples/step_NNNNNN.png``
+and ``samples/latest.png``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from dataclasses import replace
+from pathlib import Path
+
+import torch
+
+from .checkpoint import CheckpointError, load_generator
+from .config import DATASET_CHANNELS, GANConfig
+from .data import DatasetNotFoundError, load_dataset
+from .generator import sample_z
+from .pictures import save_grid
+from .trainer import CHECKPOINT_NAME, Callback, Trainer, TrainingDivergedError
+
+
+class GridWriter(Callback):
+    """Writes each rendered fixed-z grid as a PNG under ``folder``."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+
+    def on_sample(self, trainer: Trainer, images: torch.Tensor) -> None:
+        save_grid(images, self.folder / f"step_{trainer.step:06d}.png", nrow=6)
+        save_grid(images, self.folder / "latest.png", nrow=6)
+
+
+def _train(args: argparse.Namespace) -> int:
+    out = Path(args.out)
+    cfg = GANConfig.for_dataset(args.dataset)
+    overrides = {
+        "max_steps": args.steps,
+        "seed": args.seed,
+        "batch_size": args.batch_size,
+        "g_steps_per_d_step": args.g_steps,
+        "ema_decay": args.ema,
+        "sample_every": args.sample_every,
+        "log_every": args.log_every,
+        "checkpoint_every": args.checkpoint_every,
+    }
+    cfg = replace(cfg, **{k: v for k, v in overrides.items() if v is not None})
+    data = load_dataset(args.dataset, args.data_root, download=not args.offline)
+    kwargs = dict(
+        device=args.device,
+        out_dir=out,
+        progress=not args.quiet,
+        callbacks=[GridWriter(out / "samples")],
+    )
+    ckpt = out / CHECKPOINT_NAME
+    if ckpt.exists():
+        trainer = Trainer.from_checkpoint(ckpt, data, config=cfg, **kwargs)
+        print(f"resuming from {ckpt} at step {trainer.step}", file=sys.stderr)
+    else:
+        trainer = Trainer(cfg, data, **kwargs)
+    trainer.fit()
+    save_grid(trainer.sample(z=trainer.fixed_z), out / "final.png", nrow=6)
+    h = trainer.history
+    if len(h):
+        print(
+            f"step {trainer.step}: d_loss {h.d_loss[-1]:.4f} g_loss {h.g_loss[-1]:.4f} "
+            f"D(real) {h.d_real[-1]:.3f} D(fake) {h.d_fake[-1]:.3f}"
+        )
+    print(f"checkpoint: {ckpt}\ngrid: {out / 'final.png'}")
+    return 0
+
+
+def _sample(args: argparse.Namespace) -> int:
+    g = load_generator(args.checkpoint, use_ema=not args.no_ema)
+    gen = torch.Generator().manual_seed(args.seed)
+    with torch.no_grad():
+        images = g(sample_z(args.n, g.z_dim, generator=gen))
+    path = save_grid(images, args.out)
+    print(f"wrote {args.n} samples to {path}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="python -m gankit", description=__doc__.split("\n")[0]
+    )
+    sub = p.add_subparsers(dest="command", required=True)
+
+    t = sub.add_parser("train", help="train the article's DCGAN")
+    t.add_argument("--dataset", choices=sorted(DATASET_CHANNELS), default="mnist")
+    t.add_argument(
+        "--steps",
+        type=int,
+        required=True,
+        help="train until this many discriminator steps in total",
+    )
+    t.add_argument("--out", required=True, help="folder for checkpoint and grids")
+    t.add_argument("--device", default="auto", help="cpu, cuda or auto (default)")
+    t.add_argument(
+        "--data-root",
+        default=None,
+        help="data folder (default: $GANKIT_DATA, else ~/.cache/gankit)",
+    )
+    t.add_argument("--offline", action="store_true", help="never try to download")
+    t.add_argument("--batch-size", type=int, default=None)
+    t.add_argument(
+        "--g-steps",
+        type=int,
+        default=None,
+        help="generator updates per discriminator update",
+    )
+    t.add_argument("--ema", type=float, default=None, help="EMA decay, e.g. 0.999")
+    t.add_argument("--seed", type=int, default=None)
+    t.add_argument("--log-every", type=int, default=None)
+    t.add_argument("--sample-every", type=int, default=None)
+    t.add_argument("--checkpoint-every", type=int, default=None)
+    t.add_argument("--quiet", action="store_true", help="no progress bar")
+    t.set_defaults(func=_train)
+
+    s = sub.add_parser("sample", help="draw a grid from a checkpoint")
+    s.add_argument("--checkpoint", required=True)
+    s.add_argument("--n", type=int, default=64)
+    s.add_argument("--out", default="grid.png")
+    s.add_argument("--seed", type=int, default=0)
+    s.add_argument("--no-ema", action="store_true", help="use the raw generator")
+    s.set_defaults(func=_sample)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except (
+        DatasetNotFoundError,
+        CheckpointError,
+        TrainingDivergedError,
+        FileNotFoundError,
+        ValueError,
+    ) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(
+            "interrupted; the checkpoint holds the last finished step", file=sys.stderr
+        )
+        return 130

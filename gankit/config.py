@@ -1,0 +1,104 @@
+"""The article's hyper-parameters as one frozen dataclass.
+
+Taught across the book; the defaults are those of the article and its companion
+notebook (see ``book/05_losses_and_training.ipynb``). Variations are made with
+:func:`dataclasses.replace`, and :func:`dataclasses.asdict` of the config goes
+into every checkpoint so that a run can always be rebuilt.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+#: Channels of each dataset gankit can load (MNIST and Fashion-MNIST are padded
+#: to 32x32 grey, SVHN is 32x32 colour).
+DATASET_CHANNELS: dict[str, int] = {"mnist": 1, "fashion-mnist": 1, "svhn": 3}
+#: Image sizes the models are built for: 32 (the article) and 64 (one more block).
+SUPPORTED_SIZES: tuple[int, ...] = (32, 64)
+G_LOSSES: tuple[str, ...] = ("non_saturating", "saturating")
+
+
+@dataclass(frozen=True)
+class GANConfig:
+    """Everything that defines a DCGAN run. Defaults follow the article.
+
+    Example::
+
+        cfg = GANConfig.for_dataset("svhn")          # 3 channels
+        cfg = dataclasses.replace(cfg, max_steps=500)
+    """
+
+    dataset: str = "mnist"  # which data the run trains on (see DATASET_CHANNELS)
+    channels: int = 1  # image channels: 1 for MNIST, 3 for SVHN
+    image_size: int = 32  # 28x28 MNIST is zero-padded to 32 as in the notebook
+    z_dim: int = 100  # length of the latent vector z, drawn uniformly in [-1, 1]
+    batch_size: int = 128  # images per discriminator step
+    lr_g: float = 2e-4  # Adam learning rate of the generator
+    lr_d: float = 2e-4  # Adam learning rate of the discriminator
+    beta1: float = 0.5  # Adam beta1: 0.5 rather than 0.9, as in the DCGAN paper
+    beta2: float = 0.999  # Adam beta2, PyTorch's and TensorFlow's default
+    label_smoothing: float = 0.1  # real labels become 1 - 0.1; fake labels stay 0
+    # Generator updates per discriminator update. The article's notebook used 2;
+    # 1 is the DCGAN paper's schedule. See Trainer's docstring for the measurement
+    # behind the default.
+    g_steps_per_d_step: int = 1
+    g_loss: str = "non_saturating"  # or "saturating", the minimax form
+    leaky_slope: float = 0.2  # negative slope of the discriminator's LeakyReLU
+    init_std: float = 0.02  # weights drawn from N(0, 0.02)
+    spectral_norm: bool = False  # spectral normalisation in D (chapter 6)
+    ema_decay: float | None = None  # e.g. 0.999 keeps an EMA copy of the generator
+    max_steps: int = 4690  # discriminator steps; 4690 = 10 MNIST epochs at 128
+    log_every: int = 100  # steps between logged averages (one host sync each)
+    sample_every: int = 100  # steps between renders of the fixed z grid
+    checkpoint_every: int = 1000  # steps between checkpoints when a folder is set
+    n_fixed: int = 36  # fixed latent vectors rendered to show progress (6x6 grid)
+    seed: int = 0  # seeds the models' weights, the noise and the data order
+
+    def __post_init__(self) -> None:
+        if self.dataset not in DATASET_CHANNELS and self.dataset != "synthetic":
+            raise ValueError(
+                f"dataset must be one of {sorted(DATASET_CHANNELS)} or 'synthetic', "
+                f"got {self.dataset!r}"
+            )
+        if self.channels not in (1, 3):
+            raise ValueError(f"channels must be 1 or 3, got {self.channels}")
+        if self.image_size not in SUPPORTED_SIZES:
+            raise ValueError(
+                f"image_size must be one of {SUPPORTED_SIZES}, got {self.image_size}"
+            )
+        if self.g_loss not in G_LOSSES:
+            raise ValueError(f"g_loss must be one of {G_LOSSES}, got {self.g_loss!r}")
+        if not 0.0 <= self.label_smoothing < 1.0:
+            raise ValueError(
+                f"label_smoothing must be in [0, 1), got {self.label_smoothing}"
+            )
+        if self.ema_decay is not None and not 0.0 < self.ema_decay < 1.0:
+            raise ValueError(
+                f"ema_decay must be in (0, 1) or None, got {self.ema_decay}"
+            )
+        for name in (
+            "z_dim",
+            "batch_size",
+            "g_steps_per_d_step",
+            "log_every",
+            "sample_every",
+            "checkpoint_every",
+            "n_fixed",
+        ):
+            if getattr(self, name) < 1:
+                raise ValueError(
+                    f"{name} must be at least 1, got {getattr(self, name)}"
+                )
+        if self.max_steps < 0:
+            raise ValueError(f"max_steps must be >= 0, got {self.max_steps}")
+
+    @classmethod
+    def for_dataset(cls, dataset: str, **overrides: object) -> GANConfig:
+        """The article's config for ``dataset``, with its channel count filled in."""
+        if dataset not in DATASET_CHANNELS:
+            raise ValueError(
+                f"dataset must be one of {sorted(DATASET_CHANNELS)}, got {dataset!r}"
+            )
+        return replace(
+            cls(), dataset=dataset, channels=DATASET_CHANNELS[dataset], **overrides
+        )  # type: ignore[arg-type]
