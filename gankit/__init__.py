@@ -26,6 +26,7 @@ from .discriminator import Discriminator
 from .generator import Generator, sample_z
 from .init import init_weights
 from .losses import discriminator_accuracy, discriminator_loss, generator_loss
+from .notebook import glue, show_source
 from .pictures import (
     animate_samples,
     image_grid,
@@ -68,6 +69,7 @@ __all__ = [
     "discriminator_accuracy",
     "discriminator_loss",
     "generator_loss",
+    "glue",
     "image_grid",
     "init_weights",
     "load_checkpoint",
@@ -79,6 +81,7 @@ __all__ = [
     "save_checkpoint",
     "save_grid",
     "show_grid",
+    "show_source",
     "side_by_side",
     "synthetic_dataset",
     "to_signed_unit",
