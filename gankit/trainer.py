@@ -403,6 +403,11 @@ class Trainer:
         if self.ema is not None:
             self.ema.update_parameters(self.generator)
         self.step += 1
+        if self.device.type == "cpu":
+            # Reading a CPU tensor costs no device sync: check every step there.
+            self._check_finite(
+                {k: float(metrics[k]) for k in ("d_loss", "g_loss")}, self.step
+            )
         for k, v in metrics.items():
             self._sums[k] = self._sums[k] + v if k in self._sums else v.clone()
         self._n_summed += 1
@@ -418,24 +423,33 @@ class Trainer:
         record: dict[str, Any] = dict(zip(keys, values, strict=True))
         first = self.step - self._n_summed + 1
         self._sums, self._n_summed = {}, 0
-        bad = [k for k in ("d_loss", "g_loss") if not math.isfinite(record[k])]
-        if bad:
-            last = (self.out_dir / CHECKPOINT_NAME) if self.out_dir else None
-            kept = (
-                f" The last good checkpoint, {last}, was left as it was."
-                if last is not None and last.exists()
-                else ""
-            )
-            raise TrainingDivergedError(
-                f"{' and '.join(bad)} became NaN or infinite between steps {first} "
-                f"and {self.step}; training stopped.{kept} Lower the learning rates "
-                "or check the data for NaN values."
-            )
+        self._check_finite(record, first)
         record["step"] = self.step
         self.history.append(record)
         for cb in self.callbacks:
             cb.on_log(self, record)
         return record
+
+    def _check_finite(self, record: dict[str, float], first: int) -> None:
+        bad = [k for k in ("d_loss", "g_loss") if not math.isfinite(record[k])]
+        if not bad:
+            return
+        last = (self.out_dir / CHECKPOINT_NAME) if self.out_dir else None
+        kept = (
+            f" The last good checkpoint, {last}, was left as it was."
+            if last is not None and last.exists()
+            else ""
+        )
+        span = (
+            f"at step {first}"
+            if first == self.step
+            else (f"between steps {first} and {self.step}")
+        )
+        raise TrainingDivergedError(
+            f"{' and '.join(bad)} became NaN or infinite {span}; training "
+            f"stopped.{kept} Lower the learning rates or check the data for NaN "
+            "values."
+        )
 
     @torch.no_grad()
     def sample(

@@ -3,7 +3,8 @@
     python scripts/clean_notebooks.py book/*.ipynb
 
 Keeps the outputs of cells whose source contains ``# NBVAL_CHECK_OUTPUT``
-(text only: images and widget views are dropped), resets execution counts,
+(text only: images and widget views are dropped), numbers those cells 1, 2, 3...
+and clears every other execution count,
 and removes per-run metadata. Run it after executing a chapter to capture
 the outputs that nbval will compare.
 """
@@ -22,6 +23,7 @@ TEXT_TYPES = ("text/plain",)
 def clean(path: Path) -> bool:
     nb = nbformat.read(path, as_version=4)
     before = nbformat.writes(nb)
+    checked = 0
     for cell in nb.cells:
         cell.metadata.pop("execution", None)
         cell.metadata.pop("ExecuteTime", None)
@@ -31,6 +33,10 @@ def clean(path: Path) -> bool:
         if MARK not in cell.source:
             cell.outputs = []
             continue
+        # nbval refuses a cell with outputs but no execution count ("Unrun
+        # reference cell has outputs"), so checked cells are numbered 1, 2, 3...
+        checked += 1
+        cell.execution_count = checked
         kept = []
         for out in cell.outputs:
             if out.output_type == "stream" and out.name == "stdout":
@@ -41,7 +47,7 @@ def clean(path: Path) -> bool:
                     out.data = data
                     out.metadata = {}
                     if out.output_type == "execute_result":
-                        out.execution_count = None
+                        out.execution_count = checked
                     kept.append(out)
         cell.outputs = kept
     nb.metadata.pop("widgets", None)

@@ -1,0 +1,35 @@
+"""Shared fixtures. MNIST comes from $GANKIT_DATA (CI lays out the real files)."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import replace
+
+import pytest
+
+from gankit import GANConfig, load_dataset
+from gankit.data import DatasetNotFoundError
+
+
+@pytest.fixture(scope="session")
+def mnist():
+    """The real MNIST training split; a test that needs it fails in CI when absent."""
+    try:
+        return load_dataset("mnist", download=False)
+    except DatasetNotFoundError as exc:
+        if os.environ.get("CI"):
+            raise
+        pytest.skip(f"MNIST not available locally ({exc}); set GANKIT_DATA")
+
+
+@pytest.fixture
+def tiny_cfg() -> GANConfig:
+    """The article's config at a size that runs in well under a second a step."""
+    return replace(
+        GANConfig(),
+        batch_size=8,
+        log_every=2,
+        sample_every=2,
+        checkpoint_every=1000,
+        max_steps=4,
+    )

@@ -1,0 +1,155 @@
+import os
+import pickle
+import subprocess
+import sys
+import textwrap
+from dataclasses import replace
+
+import pytest
+import torch
+
+from gankit import (
+    CheckpointError,
+    CheckpointMismatchError,
+    Trainer,
+    __version__,
+    load_checkpoint,
+    load_generator,
+    save_checkpoint,
+    synthetic_dataset,
+)
+
+
+@pytest.fixture(scope="module")
+def shapes():
+    return synthetic_dataset(32, channels=1)
+
+
+def test_round_trip_holds_everything_a_run_needs(tmp_path, shapes, tiny_cfg):
+    cfg = replace(tiny_cfg, ema_decay=0.9)
+    trainer = Trainer(cfg, shapes, device="cpu", progress=False, out_dir=tmp_path)
+    trainer.fit(2)
+    state = load_checkpoint(tmp_path / "checkpoint.pt")
+    assert state["step"] == 2 and state["gankit_version"] == __version__
+    assert state["config"]["ema_decay"] == 0.9
+    assert {
+        "generator",
+        "discriminator",
+        "opt_g",
+        "opt_d",
+        "ema",
+        "rng",
+        "history",
+    } <= state.keys()
+    for k, v in trainer.generator.state_dict().items():
+        assert torch.equal(state["generator"][k], v)
+    assert state["history"]["d_loss"] == trainer.history.d_loss
+
+
+def test_payload_round_trip(tmp_path):
+    path = save_checkpoint({"step": 7, "w": torch.arange(3)}, tmp_path / "a" / "c.pt")
+    back = load_checkpoint(path)
+    assert back["step"] == 7 and torch.equal(back["w"], torch.arange(3))
+    assert list(path.parent.iterdir()) == [path]  # no temporary file left behind
+
+
+def test_a_writer_killed_mid_save_leaves_the_old_checkpoint_whole(tmp_path):
+    path = tmp_path / "c.pt"
+    save_checkpoint({"step": 1, "w": torch.ones(10)}, path)
+    script = textwrap.dedent(f"""
+        import os, signal, torch
+        from gankit import save_checkpoint
+        real_save = torch.save
+        def dying_save(obj, f, *a, **k):
+            f.write(b"PK\\x03\\x04 half a checkpoint")
+            f.flush()
+            os.kill(os.getpid(), signal.SIGKILL)  # the power goes out mid-write
+        torch.save = dying_save
+        save_checkpoint({{"step": 2, "w": torch.zeros(10)}}, {str(path)!r})
+    """)
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True)
+    assert proc.returncode == -9
+    back = load_checkpoint(path)
+    assert back["step"] == 1 and torch.equal(back["w"], torch.ones(10))
+
+
+class RunsCode:
+    def __init__(self, marker):
+        self.marker = marker
+
+    def __reduce__(self):
+        return (os.system, (f"touch {self.marker}",))
+
+
+def test_a_malicious_pickle_is_refused_without_running(tmp_path):
+    marker = tmp_path / "pwned"
+    path = tmp_path / "evil.pt"
+    torch.save(
+        {
+            "format": "gankit-checkpoint",
+            "format_version": 1,
+            "payload": RunsCode(marker),
+        },
+        path,
+    )
+    with pytest.raises(CheckpointError, match="refused"):
+        load_checkpoint(path)
+    assert not marker.exists()
+    # the same bytes as a plain pickle file are refused too
+    plain = tmp_path / "evil.pkl"
+    plain.write_bytes(pickle.dumps(RunsCode(marker)))
+    with pytest.raises(CheckpointError):
+        load_checkpoint(plain)
+    assert not marker.exists()
+
+
+def test_truncated_and_foreign_files_are_refused(tmp_path):
+    good = save_checkpoint({"step": 1, "w": torch.ones(1000)}, tmp_path / "c.pt")
+    cut = tmp_path / "cut.pt"
+    cut.write_bytes(good.read_bytes()[:200])
+    with pytest.raises(CheckpointError, match="truncated or corrupted"):
+        load_checkpoint(cut)
+    foreign = tmp_path / "foreign.pt"
+    torch.save({"state_dict": {}}, foreign)
+    with pytest.raises(CheckpointError, match="not a gankit checkpoint"):
+        load_checkpoint(foreign)
+    with pytest.raises(FileNotFoundError):
+        load_checkpoint(tmp_path / "missing.pt")
+
+
+def test_another_architecture_is_refused_naming_the_mismatch(
+    tmp_path, shapes, tiny_cfg
+):
+    Trainer(tiny_cfg, shapes, device="cpu", progress=False, out_dir=tmp_path).fit(1)
+    colour = synthetic_dataset(32, channels=3)
+    with pytest.raises(
+        CheckpointMismatchError, match="channels: checkpoint has 1, model has 3"
+    ):
+        Trainer.from_checkpoint(
+            tmp_path / "checkpoint.pt",
+            colour,
+            device="cpu",
+            config=replace(tiny_cfg, channels=3),
+            progress=False,
+        )
+    other = Trainer(replace(tiny_cfg, z_dim=64), shapes, device="cpu", progress=False)
+    with pytest.raises(CheckpointMismatchError, match="z_dim"):
+        other.load_state_dict(load_checkpoint(tmp_path / "checkpoint.pt"))
+
+
+def test_load_generator_prefers_the_ema_copy(tmp_path, shapes, tiny_cfg):
+    trainer = Trainer(
+        replace(tiny_cfg, ema_decay=0.5),
+        shapes,
+        device="cpu",
+        progress=False,
+        out_dir=tmp_path,
+    )
+    trainer.fit(3)
+    g = load_generator(tmp_path / "checkpoint.pt")
+    raw = load_generator(tmp_path / "checkpoint.pt", use_ema=False)
+    assert not g.training
+    z = trainer.fixed_z[:4]
+    with torch.no_grad():
+        assert torch.allclose(g(z), trainer.sample(z=z, use_ema=True), atol=1e-6)
+        assert torch.allclose(raw(z), trainer.sample(z=z, use_ema=False), atol=1e-6)

@@ -1,0 +1,38 @@
+import pytest
+import torch
+
+from gankit.checks import check_images, check_latent, check_range
+
+
+def test_valid_batches_pass():
+    check_images(torch.zeros(2, 3, 32, 32), 3, 32)
+    check_latent(torch.zeros(5, 100), 100)
+
+
+@pytest.mark.parametrize(
+    ("x", "words"),
+    [
+        (torch.zeros(3, 32, 32), r"shape \(N, 1, 32, 32\), got \(3, 32, 32\)"),
+        (torch.zeros(2, 3, 32, 32), "1 channel"),
+        (torch.zeros(2, 1, 28, 28), "must be 32x32"),
+        (torch.zeros(2, 1, 32, 32, dtype=torch.uint8), "float tensor"),
+        (torch.full((2, 1, 32, 32), 255.0), r"\[-1, 1\].*forget to scale"),
+        (torch.full((2, 1, 32, 32), float("nan")), "finite"),
+    ],
+)
+def test_bad_images_say_what_was_expected_and_what_came(x, words):
+    with pytest.raises(ValueError, match=words):
+        check_images(x, 1, 32)
+
+
+def test_bad_latents_are_refused():
+    with pytest.raises(ValueError, match=r"\(N, 100\), got \(4, 10\)"):
+        check_latent(torch.zeros(4, 10), 100)
+    with pytest.raises(ValueError, match="lie in"):
+        check_latent(torch.full((4, 100), 3.0), 100)
+
+
+def test_range_check_allows_half_precision_rounding_only():
+    check_range(torch.tensor([1.0004, -1.0004]), -1, 1)
+    with pytest.raises(ValueError):
+        check_range(torch.tensor([1.01]), -1, 1)

@@ -1,0 +1,46 @@
+from dataclasses import FrozenInstanceError, asdict, replace
+
+import pytest
+
+from gankit import GANConfig
+
+
+def test_defaults_are_the_articles_hyper_parameters():
+    cfg = GANConfig()
+    assert (cfg.z_dim, cfg.lr_g, cfg.lr_d, cfg.beta1) == (100, 2e-4, 2e-4, 0.5)
+    assert (cfg.label_smoothing, cfg.leaky_slope, cfg.init_std) == (0.1, 0.2, 0.02)
+    assert (cfg.image_size, cfg.batch_size, cfg.n_fixed) == (32, 128, 36)
+
+
+def test_config_is_frozen_and_varied_with_replace():
+    cfg = GANConfig()
+    with pytest.raises(FrozenInstanceError):
+        cfg.z_dim = 10  # type: ignore[misc]
+    assert replace(cfg, max_steps=5).max_steps == 5
+    assert GANConfig(**asdict(cfg)) == cfg
+
+
+def test_for_dataset_fills_in_channels():
+    assert GANConfig.for_dataset("svhn").channels == 3
+    assert GANConfig.for_dataset("mnist").channels == 1
+    assert GANConfig.for_dataset("svhn", max_steps=7).max_steps == 7
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "words"),
+    [
+        ("image_size", 48, "image_size must be one of (32, 64)"),
+        ("channels", 2, "channels must be 1 or 3"),
+        ("g_loss", "hinge", "g_loss must be one of"),
+        ("label_smoothing", 1.0, "label_smoothing must be in [0, 1)"),
+        ("batch_size", 0, "batch_size must be at least 1"),
+        ("dataset", "cifar", "dataset must be one of"),
+        ("ema_decay", 1.5, "ema_decay must be in (0, 1)"),
+    ],
+)
+def test_bad_values_are_refused_with_what_was_expected(field, value, words):
+    with pytest.raises(
+        ValueError,
+        match=words.replace("(", r"\(").replace(")", r"\)").replace("[", r"\["),
+    ):
+        GANConfig(**{field: value})

@@ -1,0 +1,28 @@
+import torch
+from torch import nn
+
+from gankit import init_weights
+from gankit.init import initializer
+
+
+def test_conv_and_linear_weights_follow_n_0_002_and_biases_are_zero():
+    torch.manual_seed(0)
+    model = nn.Sequential(
+        nn.Conv2d(64, 128, 5),
+        nn.Linear(4096, 256),
+        nn.ConvTranspose2d(128, 64, 5),
+        nn.BatchNorm2d(64),
+    )
+    model.apply(initializer(0.02))
+    for layer in model[:3]:
+        w = layer.weight.detach()
+        assert abs(w.mean().item()) < 1e-3
+        assert abs(w.std().item() - 0.02) < 1e-3
+        assert torch.all(layer.bias == 0)
+    assert torch.all(model[3].weight == 1) and torch.all(model[3].bias == 0)
+
+
+def test_init_weights_leaves_other_modules_alone():
+    act = nn.LeakyReLU(0.2)
+    init_weights(act)  # no parameters, nothing to do, no error
+    assert act.negative_slope == 0.2

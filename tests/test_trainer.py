@@ -1,0 +1,196 @@
+import os
+import signal
+from dataclasses import replace
+
+import pytest
+import torch
+
+from gankit import (
+    GANConfig,
+    LambdaCallback,
+    Trainer,
+    TrainingDivergedError,
+    load_checkpoint,
+    resolve_device,
+    synthetic_dataset,
+)
+from gankit.trainer import CHECKPOINT_NAME
+
+
+@pytest.fixture(scope="module")
+def shapes():
+    return synthetic_dataset(64, channels=1, seed=0)
+
+
+def test_short_mnist_run_moves_the_way_the_article_describes(mnist):
+    # Early on the generator draws noise, so D learns quickly to tell it from real
+    # digits: its accuracy climbs well above chance, D(real) > D(fake), its loss
+    # falls while the generator's rises.
+    cfg = replace(
+        GANConfig(), batch_size=16, log_every=5, sample_every=100, max_steps=15
+    )
+    h = Trainer(cfg, mnist, device="cpu", progress=False).fit()
+    assert h.step == [5, 10, 15]
+    assert max(h.d_accuracy[1:]) > 0.85
+    assert all(r > f for r, f in zip(h.d_real, h.d_fake, strict=True))
+    assert h.d_loss[1] < h.d_loss[0]
+    assert h.g_loss[-1] > h.g_loss[0]
+
+
+def train(cfg, data, steps, **kwargs):
+    trainer = Trainer(cfg, data, device="cpu", progress=False, **kwargs)
+    trainer.fit(steps)
+    return trainer
+
+
+def test_resume_is_bit_for_bit_the_same_as_one_run(tmp_path, shapes, tiny_cfg):
+    cfg = replace(tiny_cfg, g_steps_per_d_step=2, ema_decay=0.9, log_every=3)
+    whole = train(cfg, shapes, 6)
+
+    first = train(cfg, shapes, 3, out_dir=tmp_path)
+    assert first.step == 3 and (tmp_path / CHECKPOINT_NAME).exists()
+    resumed = Trainer.from_checkpoint(
+        tmp_path / CHECKPOINT_NAME, shapes, device="cpu", progress=False
+    )
+    assert resumed.step == 3
+    resumed.fit(6)
+
+    for a, b in [
+        (whole.generator, resumed.generator),
+        (whole.discriminator, resumed.discriminator),
+        (whole.ema, resumed.ema),
+    ]:
+        sa, sb = a.state_dict(), b.state_dict()
+        assert sa.keys() == sb.keys()
+        for k in sa:
+            assert torch.equal(sa[k], sb[k]), k
+    assert whole.history.d_loss == resumed.history.d_loss
+
+
+def test_history_callbacks_and_fixed_grid(shapes, tiny_cfg):
+    seen = {"step": 0, "log": 0, "sample": 0, "end": 0}
+    cb = LambdaCallback(
+        on_step=lambda t, m: seen.__setitem__("step", seen["step"] + 1),
+        on_log=lambda t, r: seen.__setitem__("log", seen["log"] + 1),
+        on_sample=lambda t, im: seen.__setitem__("sample", seen["sample"] + 1),
+        on_end=lambda t: seen.__setitem__("end", seen["end"] + 1),
+    )
+    trainer = train(tiny_cfg, shapes, 4, callbacks=[cb])
+    assert seen == {"step": 4, "log": 2, "sample": 2, "end": 1}
+    h = trainer.history
+    assert h.step == [2, 4] and len(h) == 2
+    assert all(0 <= p <= 1 for p in h.d_real + h.d_fake + h.d_accuracy)
+    (s0, img0), (s1, img1) = h.samples
+    assert (s0, s1) == (2, 4)
+    assert img0.shape == (36, 1, 32, 32) and img0.dtype == torch.uint8
+    assert not torch.equal(img0, img1)  # the generator moved
+
+
+def test_max_steps_counts_from_the_start(shapes, tiny_cfg):
+    trainer = train(tiny_cfg, shapes, 2)
+    trainer.fit(2)  # already there: nothing to do
+    assert trainer.step == 2 and len(trainer.history) == 1
+
+
+def test_two_generator_steps_per_discriminator_step(shapes, tiny_cfg):
+    trainer = train(replace(tiny_cfg, g_steps_per_d_step=2), shapes, 2)
+    adam_steps = [s["step"].item() for s in trainer.opt_g.state.values()]
+    assert set(adam_steps) == {4.0}
+    assert {s["step"].item() for s in trainer.opt_d.state.values()} == {2.0}
+
+
+def test_sample_uses_inference_mode_and_leaves_training_state(shapes, tiny_cfg):
+    trainer = train(tiny_cfg, shapes, 2)
+    noise_state = trainer.noise.get_state()
+    a = trainer.sample(z=trainer.fixed_z[:4])
+    b = trainer.sample(z=trainer.fixed_z[:4])
+    assert torch.equal(a, b)  # running statistics: no dependence on the batch
+    assert trainer.generator.training
+    assert torch.equal(trainer.noise.get_state(), noise_state)
+    assert trainer.sample(5).shape == (5, 1, 32, 32)
+
+
+def test_ema_generator_lags_the_raw_one(shapes, tiny_cfg):
+    trainer = train(replace(tiny_cfg, ema_decay=0.99), shapes, 3)
+    z = trainer.fixed_z[:4]
+    assert not torch.allclose(
+        trainer.sample(z=z, use_ema=True), trainer.sample(z=z, use_ema=False)
+    )
+
+
+def test_nan_loss_stops_training_and_keeps_the_last_good_checkpoint(
+    tmp_path, shapes, tiny_cfg
+):
+    trainer = train(tiny_cfg, shapes, 2, out_dir=tmp_path)
+    good = load_checkpoint(tmp_path / CHECKPOINT_NAME)
+    with torch.no_grad():
+        trainer.discriminator.classifier.bias.fill_(float("nan"))
+    with pytest.raises(TrainingDivergedError, match="NaN or infinite at step 3"):
+        trainer.fit(4)
+    kept = load_checkpoint(tmp_path / CHECKPOINT_NAME)
+    assert kept["step"] == good["step"] == 2
+    assert torch.isfinite(kept["discriminator"]["classifier.bias"]).all()
+
+
+def test_ctrl_c_finishes_the_step_saves_and_reraises(tmp_path, shapes, tiny_cfg):
+    def interrupt(trainer, metrics):
+        if trainer.step == 3:
+            os.kill(os.getpid(), signal.SIGINT)
+
+    trainer = Trainer(
+        tiny_cfg,
+        shapes,
+        device="cpu",
+        progress=False,
+        out_dir=tmp_path,
+        callbacks=[LambdaCallback(on_step=interrupt)],
+    )
+    with pytest.raises(KeyboardInterrupt):
+        trainer.fit(10)
+    assert trainer.step == 3
+    assert load_checkpoint(tmp_path / CHECKPOINT_NAME)["step"] == 3
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+
+@pytest.mark.parametrize(
+    ("data", "words"),
+    [
+        (synthetic_dataset(16, channels=3), r"\(N, 1, 32, 32\) to match the config"),
+        (torch.rand(16, 1, 32, 32) * 255, r"\[-1, 1\]"),
+        (torch.zeros(16, 1, 32, 32, dtype=torch.uint8), "wrap uint8 images"),
+        (synthetic_dataset(4, channels=1), "fewer than one batch"),
+        (None, "Trainer needs data"),
+    ],
+)
+def test_bad_data_is_refused_before_training(data, words, tiny_cfg):
+    with pytest.raises(ValueError, match=words):
+        Trainer(tiny_cfg, data, device="cpu", progress=False)
+
+
+def test_float_data_in_range_is_accepted(tiny_cfg):
+    trainer = Trainer(
+        tiny_cfg, torch.rand(16, 1, 32, 32) * 2 - 1, device="cpu", progress=False
+    )
+    trainer.fit(1)
+    assert trainer.step == 1
+
+
+def test_device_auto_and_missing_cuda():
+    assert resolve_device("cpu").type == "cpu"
+    assert resolve_device("auto").type == (
+        "cuda" if torch.cuda.is_available() else "cpu"
+    )
+    if not torch.cuda.is_available():
+        with pytest.raises(ValueError, match="no CUDA GPU"):
+            resolve_device("cuda")
+
+
+def test_models_are_seeded_and_the_global_rng_is_left_alone(shapes, tiny_cfg):
+    torch.manual_seed(123)
+    before = torch.get_rng_state()
+    a = Trainer(tiny_cfg, shapes, device="cpu", progress=False)
+    assert torch.equal(torch.get_rng_state(), before)
+    b = Trainer(tiny_cfg, shapes, device="cpu", progress=False)
+    c = Trainer(replace(tiny_cfg, seed=1), shapes, device="cpu", progress=False)
+    wa, wb, wc = (t.generator.project.weight for t in (a, b, c))
+    assert torch.equal(wa, wb) and not torch.equal(wa, wc)
