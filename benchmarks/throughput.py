@@ -1,0 +1,240 @@
+"""Training throughput: a reference DCGAN loop against gankit's Trainer.
+
+    python benchmarks/throughput.py --device cuda --batches 128 512
+    python benchmarks/throughput.py --device cpu            # a small version
+
+In one process, on one device, with the same model, batch size and data, it
+times (a) a loop written the way the reference PyTorch DCGAN example writes
+it (eager fp32, a DataLoader over the dataset, ``.item()`` on the losses every
+step) and (b) gankit's Trainer with its defaults. It prints images per second
+for both, their ratio, and the share of the device's peak FLOP rate that the
+trainer reaches, with the FLOPs of one training step counted by
+``torch.utils.flop_counter.FlopCounterMode``; and writes everything to JSON.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import time
+from dataclasses import replace
+from datetime import date
+from pathlib import Path
+
+import torch
+from torch.utils.data import DataLoader
+from torch.utils.flop_counter import FlopCounterMode
+
+import gankit
+from gankit import GANConfig, Trainer, load_dataset, synthetic_dataset
+from gankit.trainer import build_models, train_step
+
+
+def sync(device: torch.device) -> None:
+    if device.type == "cuda":
+        torch.cuda.synchronize()
+
+
+def reference_loop(
+    data, cfg: GANConfig, device: torch.device, steps: int, warmup: int
+) -> float:
+    """The reference example's loop; returns images per second."""
+    netG, netD = build_models(cfg)
+    netG, netD = netG.to(device), netD.to(device)
+    criterion = torch.nn.BCEWithLogitsLoss()
+    optD = torch.optim.Adam(netD.parameters(), lr=cfg.lr_d, betas=(cfg.beta1, 0.999))
+    optG = torch.optim.Adam(netG.parameters(), lr=cfg.lr_g, betas=(cfg.beta1, 0.999))
+    loader = DataLoader(
+        data,
+        batch_size=cfg.batch_size,
+        shuffle=True,
+        drop_last=True,
+        num_workers=2 if device.type == "cuda" else 0,
+        pin_memory=device.type == "cuda",
+    )
+    done, t0 = 0, 0.0
+    while done < warmup + steps:
+        for real, _ in loader:
+            if done == warmup:
+                sync(device)
+                t0 = time.perf_counter()
+            real = real.to(device)
+            b = real.size(0)
+            netD.zero_grad()
+            label = torch.full((b,), 1.0 - cfg.label_smoothing, device=device)
+            errD_real = criterion(netD(real), label)
+            errD_real.backward()
+            noise = torch.rand(b, cfg.z_dim, device=device) * 2 - 1
+            fake = netG(noise)
+            label.fill_(0.0)
+            errD_fake = criterion(netD(fake.detach()), label)
+            errD_fake.backward()
+            optD.step()
+            netG.zero_grad()
+            label.fill_(1.0)
+            errG = criterion(netD(fake), label)
+            errG.backward()
+            optG.step()
+            _ = (errD_real + errD_fake).item(), errG.item()  # logged every step
+            done += 1
+            if done == warmup + steps:
+                break
+    sync(device)
+    return steps * cfg.batch_size / (time.perf_counter() - t0)
+
+
+def trainer_loop(
+    data, cfg: GANConfig, device: torch.device, steps: int, warmup: int
+) -> float:
+    """gankit's Trainer with its defaults; returns images per second."""
+    trainer = Trainer(cfg, data, device=device, progress=False)
+    trainer.fit(warmup)
+    sync(device)
+    t0 = time.perf_counter()
+    trainer.fit(warmup + steps)
+    sync(device)
+    return steps * cfg.batch_size / (time.perf_counter() - t0)
+
+
+def check_equivalence(data, device: torch.device, steps: int) -> dict[str, float]:
+    """Train ``steps`` steps eagerly and through the CUDA graph from one seed and
+    compare what they logged: the fast path must learn what the plain one does."""
+    cfg = replace(GANConfig.for_dataset("mnist"), log_every=10)
+    runs = {}
+    for fast in (False, True):
+        trainer = Trainer(cfg, data, device=device, progress=False, fast=fast)
+        runs[fast] = trainer.fit(steps)
+    diff = {
+        k: max(
+            abs(a - b)
+            for a, b in zip(
+                getattr(runs[False], k), getattr(runs[True], k), strict=True
+            )
+        )
+        for k in ("d_loss", "g_loss", "d_real", "d_fake")
+    }
+    print(
+        f"eager vs CUDA graph over {steps} steps, largest logged difference: "
+        + ", ".join(f"{k} {v:.2e}" for k, v in diff.items())
+    )
+    return diff
+
+
+def flops_per_step(cfg: GANConfig, device: torch.device) -> int:
+    """FLOPs of one gankit training step, counted by FlopCounterMode."""
+    g, d = build_models(cfg)
+    g, d = g.to(device), d.to(device)
+    opt_g = torch.optim.Adam(g.parameters(), lr=cfg.lr_g, betas=(cfg.beta1, 0.999))
+    opt_d = torch.optim.Adam(d.parameters(), lr=cfg.lr_d, betas=(cfg.beta1, 0.999))
+    real = (
+        torch.rand(
+            cfg.batch_size, cfg.channels, cfg.image_size, cfg.image_size, device=device
+        )
+        * 2
+        - 1
+    )
+    z = torch.rand(cfg.batch_size, cfg.z_dim, device=device) * 2 - 1
+    with FlopCounterMode(display=False) as counter:
+        train_step(g, d, opt_g, opt_d, real, z, cfg)
+    return counter.get_total_flops()
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--device", default="auto", help="cuda, cpu or auto")
+    p.add_argument(
+        "--dataset", default="mnist", help="mnist (from $GANKIT_DATA) or synthetic"
+    )
+    p.add_argument(
+        "--batches",
+        type=int,
+        nargs="+",
+        default=None,
+        help="batch sizes (default: 128 512 on GPU, 64 on CPU)",
+    )
+    p.add_argument(
+        "--steps",
+        type=int,
+        default=None,
+        help="timed steps per loop (default: 300 on GPU, 8 on CPU)",
+    )
+    p.add_argument(
+        "--warmup",
+        type=int,
+        default=None,
+        help="untimed steps first (default: 30 on GPU, 2 on CPU)",
+    )
+    p.add_argument(
+        "--peak-tflops",
+        type=float,
+        default=None,
+        help="the device's peak rate for the FLOP share (default: 790 "
+        "on CUDA, the H100/H200 bf16 dense figure; none on CPU)",
+    )
+    p.add_argument("--threads", type=int, default=None, help="CPU threads")
+    p.add_argument(
+        "--check-steps",
+        type=int,
+        default=200,
+        help="on a GPU, steps of the eager-vs-graph comparison (0: skip)",
+    )
+    p.add_argument("--out", default="benchmarks/throughput.json")
+    args = p.parse_args(argv)
+
+    device = gankit.resolve_device(args.device)
+    gpu = device.type == "cuda"
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    batches = args.batches or ([128, 512] if gpu else [64])
+    steps = args.steps or (300 if gpu else 8)
+    warmup = args.warmup if args.warmup is not None else (30 if gpu else 2)
+    peak = args.peak_tflops or (790.0 if gpu else None)
+    if args.dataset == "synthetic":
+        data = synthetic_dataset(4096)
+    else:
+        data = load_dataset(args.dataset, download=False)
+
+    name = torch.cuda.get_device_name() if gpu else platform.processor() or "cpu"
+    results = {
+        "device": name,
+        "torch": torch.__version__,
+        "gankit": gankit.__version__,
+        "date": date.today().isoformat(),
+        "threads": torch.get_num_threads(),
+        "steps": steps,
+        "warmup": warmup,
+        "peak_tflops": peak,
+        "runs": [],
+    }
+    print(
+        f"device: {name}  torch {torch.__version__}  threads {torch.get_num_threads()}"
+    )
+    for b in batches:
+        cfg = replace(GANConfig.for_dataset("mnist"), batch_size=b)
+        flops = flops_per_step(cfg, device)
+        ref = reference_loop(data, cfg, device, steps, warmup)
+        ours = trainer_loop(data, cfg, device, steps, warmup)
+        share = (ours * flops / b) / (peak * 1e12) if peak else None
+        run = {
+            "batch": b,
+            "reference_img_s": ref,
+            "gankit_img_s": ours,
+            "ratio": ours / ref,
+            "gflop_per_image": flops / b / 1e9,
+            "peak_share": share,
+        }
+        results["runs"].append(run)
+        print(
+            f"batch {b:4d}: reference {ref:10.0f} img/s | gankit {ours:10.0f} img/s"
+            f" | x{ours / ref:.2f} | {flops / b / 1e9:.2f} GFLOP/img"
+            + (f" | {100 * share:.2f}% of {peak:.0f} TFLOP/s" if share else "")
+        )
+    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+    Path(args.out).write_text(json.dumps(results, indent=2))
+    print(f"wrote {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,113 @@
+"""The fast path on a GPU: the whole training step replayed as one CUDA graph.
+
+Taught in ``book/05_losses_and_training.ipynb``; tested in ``tests/test_fast.py``
+(the parts a CPU can check) and measured by ``benchmarks/throughput.py``.
+
+The article's model is small: at batch 128 one step launches a few hundred
+short kernels, and in eager mode the GPU waits on Python between them. A CUDA
+graph records every kernel of :func:`gankit.trainer.train_step` (both forward
+and backward passes and both Adam updates) once, then replays them with one
+launch. The step's inputs and outputs live in fixed buffers: each step copies
+the real batch and the noise into them, and reads the figures out of them.
+
+Recording needs a few warm-up steps, which really train. To keep learning
+exactly what the plain loop learns, the models' and optimizers' state is
+copied before the warm-up and written back, in place, before recording (the
+recording itself computes nothing).
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Iterator
+
+import torch
+from torch import Tensor, nn
+
+from .config import GANConfig
+from .trainer import train_step
+
+
+def _state_tensors(
+    models: tuple[nn.Module, ...], optimizers: tuple[torch.optim.Optimizer, ...]
+) -> Iterator[Tensor]:
+    for m in models:
+        yield from m.parameters()
+        yield from m.buffers()
+    for opt in optimizers:
+        for state in opt.state.values():
+            yield from (v for v in state.values() if isinstance(v, Tensor))
+
+
+class GraphedStep:
+    """``train_step`` captured in a CUDA graph; call it like ``train_step``'s tail.
+
+    The optimizers must have been built with ``capturable=True``.
+
+    Shape:
+        - real: ``(B, C, S, S)``; z: ``(B, z_dim)``, the batch size fixed at capture.
+    """
+
+    def __init__(
+        self,
+        generator: nn.Module,
+        discriminator: nn.Module,
+        opt_g: torch.optim.Optimizer,
+        opt_d: torch.optim.Optimizer,
+        cfg: GANConfig,
+        warmup: int = 3,
+    ) -> None:
+        device = next(generator.parameters()).device
+        if device.type != "cuda":
+            raise ValueError(f"CUDA graphs need a CUDA device, got {device}")
+        self.args = (generator, discriminator, opt_g, opt_d)
+        self.cfg = cfg
+        b = cfg.batch_size
+        self.real = torch.zeros(
+            b, cfg.channels, cfg.image_size, cfg.image_size, device=device
+        )
+        self.z = torch.zeros(b, cfg.z_dim, device=device)
+        models, opts = (generator, discriminator), (opt_g, opt_d)
+        before = {id(t): t.detach().clone() for t in _state_tensors(models, opts)}
+        try:
+            side = torch.cuda.Stream()
+            side.wait_stream(torch.cuda.current_stream())
+            with torch.cuda.stream(side):
+                for _ in range(warmup):
+                    train_step(*self.args, self.real, self.z, cfg)
+            torch.cuda.current_stream().wait_stream(side)
+        finally:
+            with torch.no_grad():
+                for t in _state_tensors(models, opts):
+                    # State the warm-up created (Adam's moments and step count)
+                    # is zero in a fresh optimizer.
+                    t.copy_(before[id(t)]) if id(t) in before else t.zero_()
+        self.graph = torch.cuda.CUDAGraph()
+        with torch.cuda.graph(self.graph):
+            self.out = train_step(*self.args, self.real, self.z, cfg)
+
+    def __call__(self, real: Tensor, z: Tensor) -> dict[str, Tensor]:
+        """One training step. The returned tensors are overwritten by the next call."""
+        self.real.copy_(real)
+        self.z.copy_(z)
+        self.graph.replay()
+        return self.out
+
+
+def try_graph(
+    generator: nn.Module,
+    discriminator: nn.Module,
+    opt_g: torch.optim.Optimizer,
+    opt_d: torch.optim.Optimizer,
+    cfg: GANConfig,
+) -> GraphedStep | None:
+    """A :class:`GraphedStep`, or None (with a warning) where capture fails."""
+    try:
+        return GraphedStep(generator, discriminator, opt_g, opt_d, cfg)
+    except Exception as exc:  # noqa: BLE001 - any failure means: train eagerly
+        warnings.warn(
+            f"CUDA graph capture failed, training eagerly instead: {exc}",
+            RuntimeWarning,
+            stacklevel=2,
+        )
+        return None

@@ -1,0 +1,50 @@
+"""What a CPU can check of the CUDA-graph path; the GPU run is benchmarked."""
+
+import pytest
+import torch
+
+from gankit import GANConfig, Trainer, synthetic_dataset
+from gankit.fast import GraphedStep, _state_tensors
+from gankit.trainer import build_models
+
+
+def test_the_graph_path_is_off_on_a_cpu_even_when_asked_for():
+    trainer = Trainer(
+        GANConfig(batch_size=8),
+        synthetic_dataset(16),
+        device="cpu",
+        progress=False,
+        fast=True,
+    )
+    assert trainer.fast is False
+    assert trainer.opt_g.param_groups[0]["capturable"] is False
+
+
+def test_graphed_step_refuses_a_cpu_model():
+    cfg = GANConfig(batch_size=4)
+    g, d = build_models(cfg)
+    opts = [torch.optim.Adam(m.parameters()) for m in (g, d)]
+    with pytest.raises(ValueError, match="CUDA device"):
+        GraphedStep(g, d, *opts, cfg)
+
+
+def test_state_tensors_cover_weights_buffers_and_optimizer_state():
+    cfg = GANConfig(batch_size=4)
+    g, d = build_models(cfg)
+    opt = torch.optim.Adam(d.parameters())
+    d(torch.zeros(4, 1, 32, 32)).sum().backward()
+    opt.step()
+    ids = {id(t) for t in _state_tensors((g, d), (opt,))}
+    assert id(g.project.weight) in ids
+    assert id(d.features[1][1].running_mean) in ids  # a batch-norm buffer
+    assert all(id(s["exp_avg"]) in ids for s in opt.state.values())
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
+def test_graph_and_eager_paths_learn_the_same_on_a_gpu():
+    data = synthetic_dataset(512)
+    cfg = GANConfig(batch_size=64, log_every=5)
+    eager = Trainer(cfg, data, device="cuda", progress=False, fast=False).fit(20)
+    graph = Trainer(cfg, data, device="cuda", progress=False, fast=True).fit(20)
+    assert graph.d_loss == pytest.approx(eager.d_loss, rel=1e-3, abs=1e-4)
+    assert graph.g_loss == pytest.approx(eager.g_loss, rel=1e-3, abs=1e-4)
