@@ -19,7 +19,7 @@ recording itself computes nothing).
 from __future__ import annotations
 
 import warnings
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import torch
 from torch import Tensor, nn
@@ -55,6 +55,7 @@ class GraphedStep:
         opt_g: torch.optim.Optimizer,
         opt_d: torch.optim.Optimizer,
         cfg: GANConfig,
+        step_fn: Callable[..., dict[str, Tensor]] = train_step,
         warmup: int = 3,
     ) -> None:
         device = next(generator.parameters()).device
@@ -74,7 +75,7 @@ class GraphedStep:
             side.wait_stream(torch.cuda.current_stream())
             with torch.cuda.stream(side):
                 for _ in range(warmup):
-                    train_step(*self.args, self.real, self.z, cfg)
+                    step_fn(*self.args, self.real, self.z, cfg)
             torch.cuda.current_stream().wait_stream(side)
         finally:
             with torch.no_grad():
@@ -84,7 +85,7 @@ class GraphedStep:
                     t.copy_(before[id(t)]) if id(t) in before else t.zero_()
         self.graph = torch.cuda.CUDAGraph()
         with torch.cuda.graph(self.graph):
-            self.out = train_step(*self.args, self.real, self.z, cfg)
+            self.out = step_fn(*self.args, self.real, self.z, cfg)
 
     def __call__(self, real: Tensor, z: Tensor) -> dict[str, Tensor]:
         """One training step. The returned tensors are overwritten by the next call."""
@@ -100,10 +101,11 @@ def try_graph(
     opt_g: torch.optim.Optimizer,
     opt_d: torch.optim.Optimizer,
     cfg: GANConfig,
+    step_fn: Callable[..., dict[str, Tensor]] = train_step,
 ) -> GraphedStep | None:
     """A :class:`GraphedStep`, or None (with a warning) where capture fails."""
     try:
-        return GraphedStep(generator, discriminator, opt_g, opt_d, cfg)
+        return GraphedStep(generator, discriminator, opt_g, opt_d, cfg, step_fn)
     except Exception as exc:  # noqa: BLE001 - any failure means: train eagerly
         warnings.warn(
             f"CUDA graph capture failed, training eagerly instead: {exc}",

@@ -222,6 +222,9 @@ class Trainer:
         fast: on a CUDA device, replay each step as one CUDA graph
             (:mod:`gankit.fast`); default True on CUDA. It learns exactly what
             the plain loop learns; ``fast=False`` runs the plain eager loop.
+        step_fn: the training step, with :func:`train_step`'s signature and
+            return value (default :func:`train_step`); chapter 6 passes a
+            feature-matching step here.
 
     Generator steps per discriminator step: the article's notebook ran the
     generator's optimizer twice per discriminator step; the DCGAN paper and most
@@ -241,6 +244,7 @@ class Trainer:
         callbacks: Iterable[Callback] = (),
         progress: bool = True,
         fast: bool | None = None,
+        step_fn: Callable[..., dict[str, Tensor]] | None = None,
     ) -> None:
         self.config = cfg = config if config is not None else GANConfig()
         if data is None:
@@ -258,6 +262,7 @@ class Trainer:
         self.out_dir = Path(out_dir) if out_dir is not None else None
         self.callbacks = list(callbacks)
         self.progress = progress
+        self.step_fn = step_fn if step_fn is not None else train_step
 
         g, d = build_models(cfg)
         self.generator: Generator = g.to(self.device)
@@ -410,13 +415,14 @@ class Trainer:
                     self.opt_g,
                     self.opt_d,
                     self.config,
+                    self.step_fn,
                 )
                 or False
             )
         if self._graphed:
             metrics = self._graphed(real, z)
         else:
-            metrics = train_step(
+            metrics = self.step_fn(
                 self.generator,
                 self.discriminator,
                 self.opt_g,
