@@ -10,6 +10,7 @@ def test_defaults_are_the_articles_hyper_parameters():
     assert (cfg.z_dim, cfg.lr_g, cfg.lr_d, cfg.beta1) == (100, 2e-4, 2e-4, 0.5)
     assert (cfg.label_smoothing, cfg.leaky_slope, cfg.init_std) == (0.1, 0.2, 0.02)
     assert (cfg.image_size, cfg.batch_size, cfg.n_fixed) == (32, 128, 36)
+    assert cfg.g_steps_per_d_step == 2  # the notebook's schedule, measured better
 
 
 def test_config_is_frozen_and_varied_with_replace():
