@@ -6,7 +6,8 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 # The book is executed in the profile chosen by GANKIT_PROFILE (see README);
-# the tests run every chapter in the quick 'smoke' profile.
+# the tests run every chapter in the quick 'smoke' profile unless
+# GANKIT_PROFILE names another.
 export PYTHONUNBUFFERED := 1
 
 .PHONY: install book test lint clean
@@ -24,12 +25,12 @@ book: $(STAMP)
 	@echo "open _build/html/index.html"
 
 test: $(STAMP)
-	$(VENV)/bin/ruff check gankit tests benchmarks
-	GANKIT_PROFILE=smoke $(PY) -m pytest tests book --nbval-lax --nbval-current-env
+	$(VENV)/bin/ruff check gankit tests benchmarks book/_ext
+	GANKIT_PROFILE=$${GANKIT_PROFILE:-smoke} $(PY) -m pytest tests book --nbval-lax --nbval-current-env
 
 lint: $(STAMP)
-	$(VENV)/bin/ruff check gankit tests benchmarks
-	$(VENV)/bin/ruff format --check gankit tests benchmarks
+	$(VENV)/bin/ruff check gankit tests benchmarks book/_ext
+	$(VENV)/bin/ruff format --check gankit tests benchmarks book/_ext
 
 clean:
 	rm -rf _build .pytest_cache
