@@ -211,7 +211,11 @@ def main(argv: list[str] | None = None) -> int:
         f"device: {name}  torch {torch.__version__}  threads {torch.get_num_threads()}"
     )
     for b in batches:
-        cfg = replace(GANConfig.for_dataset("mnist"), batch_size=b)
+        # One generator step per discriminator step, as the reference loop does,
+        # so that both loops do the same work per image.
+        cfg = replace(
+            GANConfig.for_dataset("mnist"), batch_size=b, g_steps_per_d_step=1
+        )
         flops = flops_per_step(cfg, device)
         ref = reference_loop(data, cfg, device, steps, warmup)
         ours = trainer_loop(data, cfg, device, steps, warmup)

@@ -1,4 +1,4 @@
-"""Command line: ``python -m gankit train | sample``.
+"""Command line: ``python -m gankit train | sample | evaluate``.
 
 Taught in ``book/05_losses_and_training.ipynb``; tested in ``tests/test_cli.py``.
 
@@ -22,6 +22,7 @@ import torch
 from .checkpoint import CheckpointError, load_generator
 from .config import DATASET_CHANNELS, GANConfig
 from .data import DatasetNotFoundError, load_dataset
+from .distributed import shutdown as shutdown_distributed
 from .generator import sample_z
 from .pictures import save_grid
 from .trainer import CHECKPOINT_NAME, Callback, Trainer, TrainingDivergedError
@@ -54,18 +55,24 @@ def _train(args: argparse.Namespace) -> int:
     cfg = replace(cfg, **{k: v for k, v in overrides.items() if v is not None})
     data = load_dataset(args.dataset, args.data_root, download=not args.offline)
     kwargs = dict(
+        fast=not args.no_fast,
         device=args.device,
         out_dir=out,
         progress=not args.quiet,
         callbacks=[GridWriter(out / "samples")],
+        sync_bn=args.sync_bn,
     )
     ckpt = out / CHECKPOINT_NAME
     if ckpt.exists():
         trainer = Trainer.from_checkpoint(ckpt, data, config=cfg, **kwargs)
-        print(f"resuming from {ckpt} at step {trainer.step}", file=sys.stderr)
+        if trainer.ranks.is_main:
+            print(f"resuming from {ckpt} at step {trainer.step}", file=sys.stderr)
     else:
         trainer = Trainer(cfg, data, **kwargs)
     trainer.fit()
+    shutdown_distributed()
+    if not trainer.ranks.is_main:  # under torchrun, rank 0 draws and reports
+        return 0
     save_grid(trainer.sample(z=trainer.fixed_z), out / "final.png", nrow=6)
     h = trainer.history
     if len(h):
@@ -84,6 +91,28 @@ def _sample(args: argparse.Namespace) -> int:
         images = g(sample_z(args.n, g.z_dim, generator=gen))
     path = save_grid(images, args.out)
     print(f"wrote {args.n} samples to {path}")
+    return 0
+
+
+def _evaluate(args: argparse.Namespace) -> int:
+    import json
+
+    from .checkpoint import load_checkpoint
+    from .metrics import evaluate, format_figures
+    from .trainer import resolve_device
+
+    dataset = args.dataset or load_checkpoint(args.checkpoint)["config"]["dataset"]
+    g = load_generator(args.checkpoint, use_ema=not args.no_ema)
+    device = resolve_device(args.device)
+    figures = evaluate(
+        g.to(device),
+        dataset,
+        args.n,
+        seed=args.seed,
+        root=args.data_root,
+        download=not args.offline,
+    )
+    print(json.dumps(figures, indent=2) if args.json else format_figures(figures))
     return 0
 
 
@@ -122,6 +151,16 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--sample-every", type=int, default=None)
     t.add_argument("--checkpoint-every", type=int, default=None)
     t.add_argument("--quiet", action="store_true", help="no progress bar")
+    t.add_argument(
+        "--sync-bn",
+        action="store_true",
+        help="under torchrun on GPUs, batch norm over the whole global batch",
+    )
+    t.add_argument(
+        "--no-fast",
+        action="store_true",
+        help="on a GPU, train eagerly instead of replaying CUDA graphs",
+    )
     t.set_defaults(func=_train)
 
     s = sub.add_parser("sample", help="draw a grid from a checkpoint")
@@ -131,6 +170,28 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--seed", type=int, default=0)
     s.add_argument("--no-ema", action="store_true", help="use the raw generator")
     s.set_defaults(func=_sample)
+
+    e = sub.add_parser(
+        "evaluate",
+        help="measure a checkpoint's generator against the real test images",
+    )
+    e.add_argument("--checkpoint", required=True)
+    e.add_argument(
+        "--n", type=int, default=10_000, help="generated images (default 10000)"
+    )
+    e.add_argument(
+        "--dataset",
+        choices=["fashion-mnist", "mnist"],
+        default=None,
+        help="whose classifier measures (default: the checkpoint's dataset)",
+    )
+    e.add_argument("--no-ema", action="store_true", help="use the raw generator")
+    e.add_argument("--seed", type=int, default=0)
+    e.add_argument("--device", default="auto", help="cpu, cuda or auto (default)")
+    e.add_argument("--data-root", default=None, help="data folder of the test split")
+    e.add_argument("--offline", action="store_true", help="never try to download")
+    e.add_argument("--json", action="store_true", help="print the figures as JSON")
+    e.set_defaults(func=_evaluate)
     return p
 
 

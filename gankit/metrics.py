@@ -1,0 +1,814 @@
+"""Measured quality: distances to the real data, seen through a small classifier.
+
+Taught in ``book/05_losses_and_training.ipynb``; tested in ``tests/test_metrics.py``.
+
+Looking at samples tells a lot, but not how far a run is from the data, nor
+whether it forgot a class. gankit ships a small classifier per dataset (MNIST,
+Fashion-MNIST), trained by ``scripts/train_classifier.py`` on the training
+split; its penultimate layer is the feature space of every figure here:
+
+- ``fd``: the Frechet distance between generated images and the real *test*
+  split, i.e. the FID formula in the classifier's features instead of
+  Inception's. It is always reported beside ``fd_floor``, the same distance
+  from real *training* images to the test split with the same ``n``: a
+  perfect generator sits near the floor, not at zero, because both sides are
+  finite samples. The floor itself moves from one sample to the next (by
+  about a factor of two at ``n = 1000``): quote figures at ``n = 10000``.
+- ``kid_mean`` / ``kid_std``: the kernel distance (KID) in the same features,
+  unbiased, so near zero for a perfect generator at any ``n``.
+- ``class_shares``: the share of each class among the generated images, as the
+  classifier sees them; a class that vanishes is the signature of mode collapse.
+- ``mean_confidence``: the classifier's mean top probability: low when images
+  hover between classes. It is no guard against images unlike any class
+  (uniform noise is labelled with near certainty): that is ``fd``'s job.
+
+The statistics come from torchmetrics (``FrechetInceptionDistance`` and
+``KernelInceptionDistance`` with the classifier as a custom feature extractor,
+so nothing is downloaded). The standard Inception FID, comparable with papers,
+is :func:`inception_fid`; it needs the ``torch-fidelity`` package and its
+Inception weights, so it is not available offline.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import warnings
+from collections import OrderedDict
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import torch
+from safetensors.torch import load_file, save_file
+from torch import Tensor, nn
+
+from .checks import check_images
+from .data import ImageData, default_root, load_dataset, to_signed_unit
+from .generator import Generator, sample_z
+from .trainer import Callback, Trainer
+
+if TYPE_CHECKING:  # torchmetrics takes seconds to import: only when measuring
+    from torchmetrics.image.fid import FrechetInceptionDistance
+    from torchmetrics.image.kid import KernelInceptionDistance
+
+#: Datasets gankit ships a classifier for, and their class names.
+CLASS_NAMES: dict[str, tuple[str, ...]] = {
+    "mnist": tuple(str(d) for d in range(10)),
+    "fashion-mnist": (
+        "T-shirt/top",
+        "Trouser",
+        "Pullover",
+        "Dress",
+        "Coat",
+        "Sandal",
+        "Shirt",
+        "Sneaker",
+        "Bag",
+        "Ankle boot",
+    ),
+}
+#: Where the shipped classifier weights and their manifests live.
+WEIGHTS_DIR = Path(__file__).parent / "weights"
+#: A class whose share of the generated images is below this fraction of a
+#: uniform share (1/10) counts as missing: 0.25 -> below 2.5%.
+MISSING_CLASS_FRACTION = 0.25
+#: Size of the real test splits, the largest ``n`` the figures can use, and the
+#: smallest ``n`` they accept (a few thousand give stable figures).
+TEST_SPLIT_SIZE = 10_000
+MIN_IMAGES = 10
+
+
+class ModeCollapseWarning(UserWarning):
+    """Training shows a sign of mode collapse (a missing class, or a
+    discriminator that wins every time)."""
+
+
+# -- the classifier -------------------------------------------------------------
+def conv_block(in_channels: int, out_channels: int) -> nn.Sequential:
+    """Conv 3x3 'same', BatchNorm, ReLU, then 2x2 max pooling (halves the side)."""
+    return nn.Sequential(
+        nn.Conv2d(in_channels, out_channels, 3, padding=1, bias=False),
+        nn.BatchNorm2d(out_channels),
+        nn.ReLU(inplace=True),
+        nn.MaxPool2d(2),
+    )
+
+
+class Classifier(nn.Module):
+    """A small CNN for 32x32 grey images (about 99k parameters).
+
+    A 5x5 stride-2 convolution brings the image to 16x16 at once (cheap: the
+    full-size maps are what costs most on a CPU); two conv blocks halve it to
+    4x4; a last 3x3 convolution widens to 128 channels, and their average over
+    the 16 positions gives the features the metrics compare. One linear layer
+    turns those into class logits.
+
+    Shape:
+        - Input: ``(N, 1, 32, 32)``, values in [-1, 1] (as :func:`load_dataset`
+          and the generator give them).
+        - :meth:`features`: ``(N, 128)``; :meth:`forward`: logits ``(N, classes)``.
+    """
+
+    num_features = 128
+
+    def __init__(self, classes: int = 10) -> None:
+        super().__init__()
+        self.body = nn.Sequential(
+            nn.Conv2d(1, 16, 5, stride=2, padding=2, bias=False),  # (N, 16, 16, 16)
+            nn.BatchNorm2d(16),
+            nn.ReLU(inplace=True),
+            conv_block(16, 32),  # (N, 32, 8, 8)
+            conv_block(32, 64),  # (N, 64, 4, 4)
+            nn.Conv2d(
+                64, self.num_features, 3, padding=1, bias=False
+            ),  # (N, 128, 4, 4)
+            nn.BatchNorm2d(128),
+            nn.ReLU(inplace=True),
+        )
+        self.head = nn.Linear(self.num_features, classes)
+
+    def features(self, x: Tensor) -> Tensor:
+        """The penultimate layer: what the Frechet and kernel distances compare."""
+        x = self.body(x)  # (N, 128, 4, 4)
+        return x.mean(dim=(2, 3))  # (N, 128)
+
+    def forward(self, x: Tensor) -> Tensor:
+        return self.head(self.features(x))  # (N, classes)
+
+
+class ClassifierFeatures(nn.Module):
+    """The classifier's penultimate features as a torchmetrics feature extractor.
+
+    torchmetrics reads ``num_features`` instead of probing the module with a
+    dummy Inception-sized image, and hands our [-1, 1] float images through
+    unchanged (its ``normalize`` flag only rescales images for its own
+    Inception). The classifier always stays in eval mode.
+    """
+
+    def __init__(self, classifier: Classifier) -> None:
+        super().__init__()
+        self.classifier = classifier.eval()
+        self.num_features = classifier.num_features
+        self._known: tuple[Tensor, Tensor] | None = None
+
+    def train(self, mode: bool = True) -> ClassifierFeatures:
+        return super().train(False)
+
+    @contextmanager
+    def known(self, images: Tensor, features: Tensor) -> Iterator[None]:
+        """Inside the block, ``self(images)`` returns ``features`` without
+        recomputing them, so the Frechet and kernel metrics share one pass."""
+        self._known = (images, features)
+        try:
+            yield
+        finally:
+            self._known = None
+
+    @torch.no_grad()
+    def forward(self, x: Tensor) -> Tensor:
+        if self._known is not None and x is self._known[0]:
+            return self._known[1]
+        return self.classifier.features(x)  # (N, 128)
+
+
+def _check_dataset(dataset: str) -> None:
+    if dataset not in CLASS_NAMES:
+        raise ValueError(
+            f"measured quality is available for {sorted(CLASS_NAMES)} (gankit ships "
+            f"a classifier for each), got dataset={dataset!r}"
+        )
+
+
+def classifier_paths(dataset: str, folder: Path | None = None) -> tuple[Path, Path]:
+    """``(weights.safetensors, manifest.json)`` of ``dataset``'s classifier."""
+    _check_dataset(dataset)
+    stem = (folder or WEIGHTS_DIR) / f"{dataset.replace('-', '_')}_classifier"
+    return stem.with_suffix(".safetensors"), stem.with_suffix(".json")
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def save_classifier(
+    model: Classifier,
+    dataset: str,
+    manifest: dict[str, Any],
+    folder: Path | None = None,
+    *,
+    half: bool = True,
+) -> tuple[Path, Path]:
+    """Write ``model`` as safetensors (float16 when ``half``) and its JSON manifest.
+
+    The manifest records ``manifest`` plus the dataset, the stored dtype and the
+    weights' SHA-256, which :func:`load_classifier` checks.
+    """
+    weights, manifest_path = classifier_paths(dataset, folder)
+    weights.parent.mkdir(parents=True, exist_ok=True)
+    tensors = {
+        k: (v.half() if half and v.is_floating_point() else v).contiguous()
+        for k, v in model.state_dict().items()
+    }
+    save_file(tensors, str(weights), metadata={"format": "gankit-classifier"})
+    full = {
+        "format": "gankit-classifier",
+        "dataset": dataset,
+        **manifest,
+        "dtype": "float16" if half else "float32",
+        "sha256": _sha256(weights),
+    }
+    manifest_path.write_text(json.dumps(full, indent=2) + "\n")
+    return weights, manifest_path
+
+
+def classifier_manifest(dataset: str, folder: Path | None = None) -> dict[str, Any]:
+    """The JSON manifest of ``dataset``'s classifier (accuracy, command, seed...)."""
+    _, manifest = classifier_paths(dataset, folder)
+    if not manifest.is_file():
+        raise FileNotFoundError(f"no classifier manifest for {dataset} at {manifest}")
+    return json.loads(manifest.read_text())
+
+
+def load_classifier(
+    dataset: str = "mnist",
+    device: str | torch.device = "cpu",
+    folder: Path | None = None,
+) -> Classifier:
+    """The shipped classifier for ``dataset``, float32, in eval mode.
+
+    Offline and safe: safetensors holds tensors only, and the file must match
+    the SHA-256 its manifest records.
+
+    Raises:
+        ValueError: a dataset without a classifier, or weights that do not
+            match their manifest.
+        FileNotFoundError: the weights are not where gankit keeps them.
+    """
+    model = _cached_classifier(dataset, None if folder is None else str(folder))
+    copy = _blank_classifier(dataset)
+    copy.load_state_dict(model.state_dict())
+    return copy.to(device).eval()
+
+
+@lru_cache(maxsize=4)
+def _cached_classifier(dataset: str, folder: str | None) -> Classifier:
+    weights, _ = classifier_paths(dataset, None if folder is None else Path(folder))
+    if not weights.is_file():
+        raise FileNotFoundError(
+            f"the {dataset} classifier's weights are missing ({weights}); they "
+            "ship with gankit, and scripts/train_classifier.py rebuilds them"
+        )
+    manifest = classifier_manifest(dataset, None if folder is None else Path(folder))
+    if manifest.get("sha256") not in (None, _sha256(weights)):
+        raise ValueError(
+            f"{weights} does not match the SHA-256 in its manifest: the file was "
+            "changed or is corrupted; reinstall gankit or retrain the classifier"
+        )
+    state = {
+        k: v.float() if v.is_floating_point() else v
+        for k, v in load_file(str(weights)).items()
+    }
+    model = _blank_classifier(dataset)
+    model.load_state_dict(state)
+    return model.eval()
+
+
+def _blank_classifier(dataset: str) -> Classifier:
+    # Its random initial weights are overwritten at once: leave the caller's
+    # random stream as it was.
+    with torch.random.fork_rng(devices=[]):
+        return Classifier(len(CLASS_NAMES[dataset]))
+
+
+@torch.no_grad()
+def classifier_accuracy(
+    model: Classifier, data: ImageData, batch_size: int = 1000
+) -> float:
+    """Share of ``data`` that ``model`` labels right (model in eval mode)."""
+    device = next(model.parameters()).device
+    was_training = model.training
+    model.eval()
+    right = 0
+    for start in range(0, len(data), batch_size):
+        idx = torch.arange(start, min(start + batch_size, len(data)))
+        logits = model(data.batch(idx).to(device))
+        right += int((logits.argmax(1).cpu() == data.labels[idx].cpu()).sum())
+    model.train(was_training)
+    return right / len(data)
+
+
+# -- the figures ------------------------------------------------------------------
+#: KID averages the kernel distance over this many random subsets (see
+#: :func:`kid_subset_size`) and reports their mean and standard deviation.
+KID_SUBSETS = 20
+
+
+def kid_subset_size(n: int) -> int:
+    """Images per side in each KID subset: half of ``n``, at most 1000 (the
+    usual size), so that the subsets differ and their spread means something."""
+    return max(1, min(1000, n // 2))
+
+
+@dataclass
+class _Reference:
+    """The real-data side of the figures for one (dataset, n, seed, device):
+    test-split statistics inside the two metrics, and the floor."""
+
+    extractor: ClassifierFeatures
+    fid: FrechetInceptionDistance
+    kid: KernelInceptionDistance
+    device: torch.device
+    real_shares: list[float]
+    real_confidence: float
+    fd_floor: float
+    kid_floor: float
+
+
+def _random_rows(images: Tensor, n: int, seed: int) -> Tensor:
+    """``n`` rows of ``images`` drawn without replacement (all, in order, if n fits)."""
+    if n == len(images):
+        return images
+    idx = torch.randperm(len(images), generator=torch.Generator().manual_seed(seed))
+    return images[idx[:n]]
+
+
+@torch.no_grad()
+def _observe(ref: _Reference, images: Tensor, *, real: bool, batch_size: int) -> Tensor:
+    """Feed ``images`` (uint8, or float in [-1, 1]) to both metrics, one
+    classifier pass per batch; return the class probabilities ``(N, classes)``."""
+    probs = []
+    for start in range(0, len(images), batch_size):
+        x = images[start : start + batch_size].to(ref.device)
+        x = to_signed_unit(x) if x.dtype == torch.uint8 else x.float()
+        feats = ref.extractor(x)  # (B, 128)
+        with ref.extractor.known(x, feats):
+            ref.fid.update(x, real=real)
+            ref.kid.update(x, real=real)
+        probs.append(ref.extractor.classifier.head(feats).softmax(dim=1).cpu())
+    return torch.cat(probs)
+
+
+def _distances(ref: _Reference, seed: int) -> tuple[float, float, float]:
+    """FD and KID (mean, std) of what was fed as fake; then forget the fake side."""
+    fd = float(ref.fid.compute())
+    with torch.random.fork_rng(devices=[]):  # KID's subsets, reproducible
+        torch.manual_seed(seed)
+        kid_mean, kid_std = ref.kid.compute()
+    ref.fid.reset()  # both keep their real statistics (reset_real_features=False)
+    ref.kid.reset()
+    return fd, float(kid_mean), float(kid_std)
+
+
+def _shares(probs: Tensor, classes: int) -> list[float]:
+    counts = torch.bincount(probs.argmax(dim=1), minlength=classes)
+    return (counts.double() / len(probs)).tolist()
+
+
+#: The last few references built, so that repeated evaluations (a callback, a
+#: notebook) compute the real side once: (dataset, n, seed, root, device) -> it.
+_REFERENCES: OrderedDict[tuple[str, int, int, str, str], _Reference] = OrderedDict()
+_KEPT_REFERENCES = 4
+
+
+def _reference(
+    dataset: str, n: int, seed: int, root: str, device: str, download: bool
+) -> _Reference:
+    key = (dataset, n, seed, root, device)
+    if key in _REFERENCES:
+        _REFERENCES.move_to_end(key)
+        return _REFERENCES[key]
+    ref = _build_reference(dataset, n, seed, root, device, download)
+    _REFERENCES[key] = ref
+    while len(_REFERENCES) > _KEPT_REFERENCES:
+        _REFERENCES.popitem(last=False)
+    return ref
+
+
+def _build_reference(
+    dataset: str, n: int, seed: int, root: str, device: str, download: bool
+) -> _Reference:
+    from torchmetrics.image.fid import FrechetInceptionDistance
+    from torchmetrics.image.kid import KernelInceptionDistance
+
+    test = load_dataset(dataset, root, split="test", download=download)
+    train = load_dataset(dataset, root, split="train", download=download)
+    dev = torch.device(device)
+    extractor = ClassifierFeatures(load_classifier(dataset, dev))
+    with warnings.catch_warnings():
+        # KID keeps every feature vector: a few MB at n = 10000, as it says.
+        warnings.filterwarnings("ignore", message=".*will save all extracted")
+        kid = KernelInceptionDistance(
+            extractor,
+            subsets=KID_SUBSETS,
+            subset_size=kid_subset_size(n),
+            reset_real_features=False,
+        )
+    fid = FrechetInceptionDistance(extractor, reset_real_features=False)
+    ref = _Reference(extractor, fid.to(dev), kid.to(dev), dev, [], 0.0, 0.0, 0.0)
+    batch = 1000
+    real = _observe(
+        ref, _random_rows(test.images, n, seed), real=True, batch_size=batch
+    )
+    ref.real_shares = _shares(real, len(CLASS_NAMES[dataset]))
+    ref.real_confidence = float(real.max(dim=1).values.mean())
+    # The floor: as many real training images, against the same test images.
+    floor_images = _random_rows(train.images, n, seed + 1)
+    _observe(ref, floor_images, real=False, batch_size=batch)
+    ref.fd_floor, ref.kid_floor, _ = _distances(ref, seed)
+    return ref
+
+
+def _check_n(n: int) -> None:
+    if not isinstance(n, int) or not MIN_IMAGES <= n <= TEST_SPLIT_SIZE:
+        raise ValueError(
+            f"n must be an int from {MIN_IMAGES} to {TEST_SPLIT_SIZE} (the size "
+            f"of the test split the images are compared with), got {n!r}"
+        )
+
+
+def _check_image_batch(images: Tensor) -> None:
+    if isinstance(images, Tensor) and images.dtype == torch.uint8:
+        if images.dim() != 4 or tuple(images.shape[1:]) != (1, 32, 32):
+            raise ValueError(
+                f"images must have shape (N, 1, 32, 32), got {tuple(images.shape)}"
+            )
+        return
+    check_images(images, 1, 32)
+
+
+def evaluate_images(
+    images: Tensor,
+    dataset: str = "mnist",
+    *,
+    batch_size: int = 500,
+    device: str | torch.device | None = None,
+    seed: int = 0,
+    root: str | os.PathLike[str] | None = None,
+    download: bool = True,
+) -> dict[str, Any]:
+    """The quality figures of a set of images against ``dataset``'s test split.
+
+    Args:
+        images: ``(N, 1, 32, 32)``, float in [-1, 1] or uint8 0..255; ``N`` is
+            the ``n`` of every figure (10..10000; a few thousand give stable ones).
+        dataset: "mnist" or "fashion-mnist".
+        device: where the classifier runs (default: the images' device).
+        seed: picks the real subsets and KID's random subsets.
+        root, download: where the real data is (see :func:`gankit.load_dataset`).
+
+    Returns:
+        A dict of plain Python values:
+
+        - ``fd``: Frechet distance to ``n`` test images in the classifier's
+          features; ``fd_floor``: the same from ``n`` real training images;
+          ``fd_ratio = fd / fd_floor`` (about 1 for real data).
+        - ``kid_mean``, ``kid_std``: kernel distance (unbiased; about 0 for
+          real data), and ``kid_floor``, its value for real training images.
+        - ``class_shares``: share of each class among the images, as the
+          classifier labels them; ``real_class_shares`` the same for the test
+          images; ``class_tv``: the total variation distance between the two
+          (0: same mix, 1: disjoint); ``min_class_share``;
+          ``classes_covered``: classes holding at least
+          ``MISSING_CLASS_FRACTION`` of a uniform share; ``missing_classes``.
+        - ``mean_confidence``: the classifier's mean top probability on the
+          images, and ``mean_confidence_real`` on the test images.
+        - ``dataset``, ``n``, ``seed``.
+
+    Raises:
+        ValueError: a dataset without a classifier, images of another shape
+            or range, or ``n`` outside 10..10000.
+    """
+    _check_dataset(dataset)
+    _check_image_batch(images)
+    n = len(images)
+    _check_n(n)
+    if batch_size < 1:
+        raise ValueError(f"batch_size must be at least 1, got {batch_size}")
+    device = torch.device(device) if device is not None else images.device
+    root = Path(root).expanduser() if root is not None else default_root()
+    ref = _reference(dataset, n, seed, str(root), str(device), download)
+    probs = _observe(ref, images, real=False, batch_size=batch_size)
+    fd, kid_mean, kid_std = _distances(ref, seed)
+    classes = len(CLASS_NAMES[dataset])
+    shares = _shares(probs, classes)
+    limit = MISSING_CLASS_FRACTION / classes
+    pairs = zip(shares, ref.real_shares, strict=True)
+    tv = 0.5 * sum(abs(a - b) for a, b in pairs)  # total variation distance
+    return {
+        "dataset": dataset,
+        "n": n,
+        "seed": seed,
+        "fd": fd,
+        "fd_floor": ref.fd_floor,
+        "fd_ratio": fd / ref.fd_floor,
+        "kid_mean": kid_mean,
+        "kid_std": kid_std,
+        "kid_floor": ref.kid_floor,
+        "class_shares": shares,
+        "real_class_shares": list(ref.real_shares),
+        "class_tv": tv,
+        "min_class_share": min(shares),
+        "classes_covered": sum(s >= limit for s in shares),
+        "missing_classes": [c for c, s in enumerate(shares) if s < limit],
+        "mean_confidence": float(probs.max(dim=1).values.mean()),
+        "mean_confidence_real": ref.real_confidence,
+    }
+
+
+@torch.no_grad()
+def generate(
+    generator: nn.Module,
+    n: int,
+    *,
+    batch_size: int = 500,
+    seed: int = 0,
+    device: str | torch.device | None = None,
+) -> Tensor:
+    """``n`` images from ``generator`` in eval mode, from latent vectors seeded
+    by ``seed`` (the same on any device); its train/eval mode is restored.
+
+    Shape:
+        - Output: ``(n, C, S, S)`` in [-1, 1], on ``device`` (default: the
+          generator's).
+    """
+    z_dim = getattr(generator, "z_dim", None)
+    if not isinstance(generator, nn.Module) or not isinstance(z_dim, int):
+        raise ValueError(
+            "generator must be a gankit Generator (an nn.Module with a z_dim), "
+            f"got {type(generator).__name__}"
+        )
+    tensors = [*generator.parameters(), *generator.buffers()]
+    own = tensors[0].device if tensors else torch.device("cpu")
+    z = sample_z(n, z_dim, generator=torch.Generator().manual_seed(seed))
+    was_training = generator.training
+    generator.eval()
+    try:
+        out = [
+            generator(z[i : i + batch_size].to(own)).to(device or own)
+            for i in range(0, n, batch_size)
+        ]
+    finally:
+        generator.train(was_training)
+    return torch.cat(out)
+
+
+def evaluate(
+    generator: nn.Module,
+    dataset: str = "mnist",
+    n: int = 10_000,
+    *,
+    batch_size: int = 500,
+    device: str | torch.device | None = None,
+    seed: int = 0,
+    root: str | os.PathLike[str] | None = None,
+    download: bool = True,
+) -> dict[str, Any]:
+    """The quality figures of ``n`` images drawn from ``generator`` (see
+    :func:`evaluate_images` for what each one means).
+
+    The generator runs in eval mode (batch norm's running statistics) on its own
+    device and is left as it was; ``device`` is where the classifier runs
+    (default: the generator's). The latent vectors and the real subsets depend
+    on ``seed`` only, so two calls give the same figures.
+
+    Example::
+
+        g = gankit.load_generator("runs/mnist/checkpoint.pt")
+        figures = evaluate(g, "mnist", n=10_000)
+        print(format_figures(figures))
+    """
+    _check_dataset(dataset)
+    _check_n(n)
+    shape = tuple(getattr(generator, a, None) for a in ("channels", "image_size"))
+    if isinstance(generator, Generator) and shape != (1, 32):
+        raise ValueError(
+            f"the {dataset} classifier reads 1-channel 32x32 images; this generator "
+            f"makes {shape[0]}-channel {shape[1]}x{shape[1]} images"
+        )
+    images = generate(generator, n, batch_size=batch_size, seed=seed, device=device)
+    return evaluate_images(
+        images,
+        dataset,
+        batch_size=batch_size,
+        device=device,
+        seed=seed,
+        root=root,
+        download=download,
+    )
+
+
+def format_figures(figures: dict[str, Any]) -> str:
+    """The figures of :func:`evaluate` as a few aligned lines of text."""
+    f = figures
+    names = CLASS_NAMES.get(f["dataset"], ())
+    shares = "  ".join(
+        f"{names[c] if c < len(names) else c}: {s:.1%}"
+        for c, s in enumerate(f["class_shares"])
+    )
+    missing = ", ".join(str(names[c]) for c in f["missing_classes"]) or "none"
+    return "\n".join(
+        [
+            f"dataset      {f['dataset']} (n = {f['n']}, seed {f['seed']})",
+            f"FD           {f['fd']:.3f}  (floor {f['fd_floor']:.3f}: real training "
+            f"vs test images; ratio {f['fd_ratio']:.1f})",
+            f"KID          {f['kid_mean']:.5f} +- {f['kid_std']:.5f}  "
+            f"(floor {f['kid_floor']:.5f})",
+            f"classes      {f['classes_covered']} of {len(f['class_shares'])} "
+            f"present; missing: {missing}; distance to the real mix "
+            f"{f['class_tv']:.3f}",
+            f"shares       {shares}",
+            f"confidence   {f['mean_confidence']:.3f}  (real test images: "
+            f"{f['mean_confidence_real']:.3f})",
+        ]
+    )
+
+
+# -- the standard Inception FID ---------------------------------------------------
+class InceptionUnavailableError(RuntimeError):
+    """The standard Inception FID cannot run here (package or weights missing)."""
+
+
+def inception_fid(
+    fake: Tensor | nn.Module,
+    dataset: str = "mnist",
+    n: int = 10_000,
+    *,
+    batch_size: int = 100,
+    device: str | torch.device | None = None,
+    seed: int = 0,
+    root: str | os.PathLike[str] | None = None,
+    weights_path: str | None = None,
+) -> float:
+    """The standard FID (Inception v3 pool features, as in papers) between
+    ``fake`` (a generator, or images in [-1, 1]) and ``n`` test images.
+
+    Grey images are repeated to three channels and upscaled to 299x299 by
+    torchmetrics, so this is slow on a CPU (minutes for 10000 images). It needs
+    the ``torch-fidelity`` package and its Inception weights, which are
+    downloaded on first use unless ``weights_path`` points at them.
+
+    Raises:
+        InceptionUnavailableError: the package or the weights cannot be had
+            (e.g. offline); the classifier figures of :func:`evaluate` work
+            offline.
+    """
+    _check_dataset(dataset)
+    _check_n(n)
+    try:
+        import torch_fidelity  # noqa: F401
+    except ImportError:
+        raise InceptionUnavailableError(
+            "the standard Inception FID needs the torch-fidelity package "
+            "(pip install torch-fidelity) and, on first use, internet access to "
+            "fetch its Inception v3 weights; offline, use evaluate(), whose fd is "
+            "measured in gankit's own classifier features"
+        ) from None
+    from torchmetrics.image.fid import FrechetInceptionDistance
+
+    try:
+        fid = FrechetInceptionDistance(
+            feature=2048, feature_extractor_weights_path=weights_path
+        )
+    except (OSError, RuntimeError, ValueError) as exc:
+        raise InceptionUnavailableError(
+            "could not load the Inception v3 weights for the standard FID "
+            f"({type(exc).__name__}: {exc}); they are downloaded on first use, "
+            "or pass weights_path= to a local copy"
+        ) from None
+    if isinstance(fake, nn.Module):
+        images = generate(fake, n, batch_size=batch_size, seed=seed, device="cpu")
+    else:
+        _check_image_batch(fake)
+        images = fake[:n].cpu()
+    device = torch.device(device or "cpu")
+    fid = fid.to(device)
+    test = load_dataset(dataset, root, split="test")
+    real = _random_rows(test.images, len(images), seed)
+
+    def to_rgb_uint8(x: Tensor) -> Tensor:
+        if x.dtype != torch.uint8:
+            x = x.add(1).mul(127.5).round().clamp(0, 255).to(torch.uint8)
+        return x.expand(-1, 3, -1, -1).to(device)
+
+    with torch.no_grad():
+        for start in range(0, len(images), batch_size):
+            fid.update(to_rgb_uint8(real[start : start + batch_size]), real=True)
+            fid.update(to_rgb_uint8(images[start : start + batch_size]), real=False)
+    return float(fid.compute())
+
+
+# -- watching a run -----------------------------------------------------------------
+class EvaluationCallback(Callback):
+    """Measures the generator every ``every`` steps during :meth:`Trainer.fit`.
+
+    Stores :func:`evaluate`'s figures in ``results`` (step -> dict) and warns
+    (:class:`ModeCollapseWarning`) when a class nearly vanishes from the
+    generated images, or when the discriminator's last logged accuracy reaches
+    ``d_accuracy_limit``: it then wins nearly every round, and the generator
+    learns little from it. Evaluation draws its own random numbers, so it does
+    not change the run.
+
+    Args:
+        every: steps between evaluations.
+        n: generated images per evaluation (and real ones in the floor).
+        dataset: whose classifier measures; default the trainer's config.
+        use_ema: measure the EMA generator when the trainer keeps one.
+        at_end: also measure the last step when it is not a multiple of
+            ``every``.
+        missing_fraction: a class below this fraction of a uniform share counts
+            as missing.
+        d_accuracy_limit: warn when the discriminator's accuracy reaches this.
+    """
+
+    def __init__(
+        self,
+        every: int,
+        n: int = 2000,
+        dataset: str | None = None,
+        *,
+        use_ema: bool = True,
+        batch_size: int = 500,
+        seed: int = 0,
+        root: str | os.PathLike[str] | None = None,
+        at_end: bool = True,
+        missing_fraction: float = MISSING_CLASS_FRACTION,
+        d_accuracy_limit: float = 0.99,
+    ) -> None:
+        if every < 1:
+            raise ValueError(f"every must be at least 1, got {every}")
+        _check_n(n)
+        if dataset is not None:
+            _check_dataset(dataset)
+        self.every, self.n, self.dataset = every, n, dataset
+        self.use_ema, self.batch_size, self.seed, self.root = (
+            use_ema,
+            batch_size,
+            seed,
+            root,
+        )
+        self.at_end = at_end
+        self.missing_fraction = missing_fraction
+        self.d_accuracy_limit = d_accuracy_limit
+        self.results: dict[int, dict[str, Any]] = {}
+        self.alerts: list[str] = []
+
+    def on_step(self, trainer: Trainer, metrics: dict[str, Tensor]) -> None:
+        if trainer.step % self.every == 0:
+            self.measure(trainer)
+
+    def on_end(self, trainer: Trainer) -> None:
+        if self.at_end and trainer.step > 0 and trainer.step not in self.results:
+            self.measure(trainer)
+
+    def measure(self, trainer: Trainer) -> dict[str, Any]:
+        """Evaluate the trainer's generator now; store, check and return the figures."""
+        dataset = self.dataset or trainer.config.dataset
+        use_ema = self.use_ema and trainer.ema is not None
+        model = trainer.ema.module if use_ema else trainer.generator
+        figures = evaluate(
+            model,
+            dataset,
+            self.n,
+            batch_size=self.batch_size,
+            device=trainer.device,
+            seed=self.seed,
+            root=self.root,
+        )
+        self.results[trainer.step] = figures
+        self._check(trainer.step, figures, trainer.history.d_accuracy)
+        return figures
+
+    def _check(self, step: int, figures: dict[str, Any], d_accuracy: list[float]):
+        shares = figures["class_shares"]
+        limit = self.missing_fraction / len(shares)
+        names = CLASS_NAMES[figures["dataset"]]
+        rare = [c for c, s in enumerate(shares) if s < limit]
+        if rare:
+            listed = ", ".join(f"{names[c]} ({shares[c]:.1%})" for c in rare)
+            self._alert(
+                f"step {step}: possible mode collapse: the generator hardly draws "
+                f"{listed}, each below {limit:.1%} of its images (as the classifier "
+                "sees them), where a uniform mix gives "
+                f"{1 / len(shares):.0%} each"
+            )
+        if d_accuracy and d_accuracy[-1] >= self.d_accuracy_limit:
+            self._alert(
+                f"step {step}: the discriminator's last logged accuracy is "
+                f"{d_accuracy[-1]:.1%}: it tells real from generated images almost "
+                "every time, so its gradients tell the generator little; the run "
+                "may be collapsing or diverging"
+            )
+
+    def _alert(self, message: str) -> None:
+        self.alerts.append(message)
+        warnings.warn(message, ModeCollapseWarning, stacklevel=3)
+
+    def series(self, key: str) -> tuple[list[int], list[float]]:
+        """``(steps, values)`` of one figure, e.g. ``series("fd")`` for a plot."""
+        steps = sorted(self.results)
+        return steps, [self.results[s][key] for s in steps]

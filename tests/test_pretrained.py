@@ -1,0 +1,137 @@
+"""Tests for gankit.pretrained: the shipped generator and the export that makes it."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+
+import pytest
+import torch
+
+from gankit import (
+    CheckpointError,
+    DatasetNotFoundError,
+    GANConfig,
+    Trainer,
+    load_dataset,
+    load_generator,
+    sample_z,
+    synthetic_dataset,
+)
+from gankit.pretrained import (
+    export_generator,
+    pretrained,
+    pretrained_manifest,
+    pretrained_paths,
+)
+
+SHIPPED, _ = pretrained_paths("mnist")
+
+
+@pytest.fixture(scope="module")
+def checkpoint(tmp_path_factory):
+    """A checkpoint of a generator trained for one step, with an EMA copy."""
+    folder = tmp_path_factory.mktemp("run")
+    cfg = replace(
+        GANConfig.for_dataset("mnist"), batch_size=4, ema_decay=0.9, log_every=1
+    )
+    data = synthetic_dataset(32, channels=1)
+    Trainer(cfg, data, device="cpu", out_dir=folder, progress=False).fit(1)
+    return folder / "checkpoint.pt"
+
+
+def _z(n: int = 4) -> torch.Tensor:
+    return sample_z(n, 100, generator=torch.Generator().manual_seed(0))
+
+
+needs_shipped = pytest.mark.skipif(
+    not SHIPPED.is_file(),
+    reason=f"{SHIPPED.name} is not in gankit/weights yet: it comes from a full "
+    "training run on a GPU",
+)
+
+
+@needs_shipped
+def test_shipped_mnist_generator_loads_offline_in_eval_mode():
+    g = pretrained("mnist")
+    assert not g.training
+    assert all(p.dtype == torch.float32 for p in g.parameters())
+    with torch.no_grad():
+        images = g(_z(16))
+    assert images.shape == (16, 1, 32, 32)
+    assert images.min() >= -1 and images.max() <= 1
+    manifest = pretrained_manifest("mnist")
+    assert {"config", "steps", "seed", "command", "figures", "gankit_version"} <= set(
+        manifest
+    )
+
+
+@needs_shipped
+def test_shipped_mnist_generator_draws_every_digit():
+    from gankit.metrics import evaluate
+
+    try:
+        load_dataset("mnist", split="test", download=False)
+    except DatasetNotFoundError:
+        pytest.skip("the real MNIST test split is not on this machine")
+    figures = evaluate(pretrained("mnist"), "mnist", 1000, download=False)
+    assert figures["classes_covered"] == 10
+
+
+def test_unknown_name_raises_value_error():
+    with pytest.raises(ValueError, match="no pretrained generator named 'svhn'"):
+        pretrained("svhn")
+
+
+def test_missing_weights_raise_file_not_found(tmp_path):
+    with pytest.raises(FileNotFoundError, match="mnist_generator.safetensors"):
+        pretrained("mnist", folder=tmp_path)
+
+
+@pytest.mark.parametrize("use_ema", [True, False])
+def test_full_precision_export_round_trips_exactly(checkpoint, tmp_path, use_ema):
+    export_generator(
+        checkpoint, tmp_path / "mnist_generator", half=False, use_ema=use_ema
+    )
+    g = pretrained("mnist", folder=tmp_path)
+    reference = load_generator(checkpoint, use_ema=use_ema)
+    with torch.no_grad():
+        assert torch.equal(g(_z()), reference(_z()))
+
+
+def test_half_precision_export_is_small_and_close(checkpoint, tmp_path):
+    weights, manifest_path = export_generator(
+        checkpoint, tmp_path / "mnist_generator", {"command": "python -m gankit train"}
+    )
+    float32_bytes = 4 * sum(
+        v.numel() for v in load_generator(checkpoint).state_dict().values()
+    )
+    assert weights.stat().st_size < 0.51 * float32_bytes
+    g = pretrained("mnist", folder=tmp_path)
+    assert all(p.dtype == torch.float32 for p in g.parameters())
+    with torch.no_grad():
+        diff = (g(_z()) - load_generator(checkpoint)(_z())).abs().max()
+    assert 0 < diff < 0.02
+    manifest = json.loads(manifest_path.read_text())
+    assert manifest["steps"] == 1 and manifest["seed"] == 0 and manifest["ema"]
+    assert manifest["dtype"] == "float16"
+    assert manifest["command"] == "python -m gankit train"
+    assert manifest["config"]["z_dim"] == 100 and "gankit_version" in manifest
+
+
+def test_changed_weights_are_refused(checkpoint, tmp_path):
+    weights, _ = export_generator(checkpoint, tmp_path / "mnist_generator")
+    data = bytearray(weights.read_bytes())
+    data[-1] ^= 0xFF
+    weights.write_bytes(bytes(data))
+    with pytest.raises(CheckpointError, match="SHA-256"):
+        pretrained("mnist", folder=tmp_path)
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [({"steps": 5}, "must not set"), ({"figures": torch.zeros(1)}, "JSON")],
+)
+def test_export_rejects_bad_manifest_extras(checkpoint, tmp_path, extra, message):
+    with pytest.raises(ValueError, match=message):
+        export_generator(checkpoint, tmp_path / "mnist_generator", extra)
