@@ -2,6 +2,12 @@
 
 Importing gankit does nothing but define names: no seeding, no downloads, no
 device probing. The book (``book/``) teaches one module per chapter.
+
+The kit (models, losses, data, trainer, checkpoints, metrics, pictures) is
+exported here. The chapters' teaching toys live in their own modules and are
+imported from there: ``gankit.warmup`` (chapter 1), ``gankit.toy2d`` (2),
+``gankit.transposed`` (3), ``gankit.activations`` (4), ``gankit.latent`` and
+``gankit.improved`` (6); ``gankit.distributed`` runs the trainer under torchrun.
 """
 
 from ._version import __version__
@@ -26,6 +32,16 @@ from .discriminator import Discriminator
 from .generator import Generator, sample_z
 from .init import init_weights
 from .losses import discriminator_accuracy, discriminator_loss, generator_loss
+from .metrics import (
+    EvaluationCallback,
+    InceptionUnavailableError,
+    ModeCollapseWarning,
+    evaluate,
+    evaluate_images,
+    format_figures,
+    inception_fid,
+    load_classifier,
+)
 from .notebook import glue, show_source
 from .pictures import (
     animate_samples,
@@ -35,7 +51,9 @@ from .pictures import (
     show_grid,
     side_by_side,
 )
+from .pretrained import export_generator, pretrained
 from .profiles import Profile, current_profile
+from .summary import LayerRow, format_layer_table, layer_table
 from .trainer import (
     Callback,
     History,
@@ -49,33 +67,44 @@ from .trainer import (
 
 __all__ = [
     "__version__",
+    "animate_samples",
+    "build_models",
     "Callback",
     "CheckpointError",
     "CheckpointMismatchError",
-    "DatasetNotFoundError",
-    "Discriminator",
-    "GANConfig",
-    "Generator",
-    "History",
-    "ImageData",
-    "LambdaCallback",
-    "Profile",
-    "Trainer",
-    "TrainingDivergedError",
-    "animate_samples",
-    "build_models",
     "current_profile",
+    "DatasetNotFoundError",
     "default_root",
+    "Discriminator",
     "discriminator_accuracy",
     "discriminator_loss",
+    "evaluate",
+    "evaluate_images",
+    "EvaluationCallback",
+    "export_generator",
+    "format_figures",
+    "format_layer_table",
+    "GANConfig",
+    "Generator",
     "generator_loss",
     "glue",
+    "History",
     "image_grid",
+    "ImageData",
+    "inception_fid",
+    "InceptionUnavailableError",
     "init_weights",
+    "LambdaCallback",
+    "layer_table",
+    "LayerRow",
     "load_checkpoint",
+    "load_classifier",
     "load_dataset",
     "load_generator",
+    "ModeCollapseWarning",
     "plot_history",
+    "pretrained",
+    "Profile",
     "resolve_device",
     "sample_z",
     "save_checkpoint",
@@ -87,4 +116,6 @@ __all__ = [
     "to_signed_unit",
     "to_uint8",
     "train_step",
+    "Trainer",
+    "TrainingDivergedError",
 ]
