@@ -139,7 +139,7 @@ def _worker(mode: str, out: Path) -> None:
     import gankit.cli
     import gankit.trainer
     from gankit import distributed, load_dataset
-    from gankit.improved import feature_matching_step, step_function
+    from gankit.improved import feature_matching_step
 
     torch.set_num_threads(1)
     timeout = timedelta(seconds=20) if mode == "hang" else distributed.DEFAULT_TIMEOUT
@@ -198,11 +198,16 @@ def _worker(mode: str, out: Path) -> None:
 
     gankit.trainer.save_checkpoint = counting(gankit.trainer.save_checkpoint, "saves")
     gankit.cli.save_grid = counting(gankit.cli.save_grid, "grids")
-    with step_function(checked(train_step, "same")):
+    # The CLI builds its own Trainer, whose default step is the module's
+    # train_step: watch it there.
+    gankit.trainer.train_step = checked(train_step, "same")
+    try:
         code = gankit.cli.main(
             f"train --dataset mnist --steps {STEPS} --batch-size 8 --log-every 2 "
             f"--sample-every 2 --device cpu --offline --quiet --out {out}".split()
         )
+    finally:
+        gankit.trainer.train_step = train_step
     assert code == 0
     record.update(counts)
     torch.save(record, out / f"rank{ranks.rank}.pt")
