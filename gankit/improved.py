@@ -24,7 +24,7 @@ import torch
 from torch import Tensor, nn
 
 from .config import GANConfig
-from .losses import discriminator_accuracy, discriminator_loss
+from .trainer import discriminator_update, step_figures
 
 
 def feature_matching_loss(real_features: Tensor, fake_features: Tensor) -> Tensor:
@@ -76,17 +76,8 @@ def feature_matching_step(
             "feature matching needs a discriminator with a features_of(x) method, "
             f"got {type(discriminator).__name__}"
         )
-    fake = generator(z)  # (B, C, S, S)
-    real_logits = discriminator(real)  # (B,)
-    fake_logits = discriminator(fake.detach())  # (B,)
-    loss_real, loss_fake = discriminator_loss(
-        real_logits, fake_logits, cfg.label_smoothing
-    )
-    d_loss = loss_real + loss_fake
-    opt_d.zero_grad(set_to_none=True)
-    d_loss.backward()
-    opt_d.step()
-
+    d = discriminator_update(generator, discriminator, opt_d, real, z, cfg)
+    fake = d.fake
     discriminator.requires_grad_(False)
     try:
         with torch.no_grad():  # the target: the updated D's view of real data
@@ -103,18 +94,7 @@ def feature_matching_step(
     finally:
         discriminator.requires_grad_(True)
 
-    with torch.no_grad():
-        return {
-            "d_loss": d_loss.detach(),
-            "g_loss": g_loss.detach(),
-            "d_loss_real": loss_real.detach(),
-            "d_loss_fake": loss_fake.detach(),
-            "d_real": torch.sigmoid(real_logits.detach()).mean(),
-            "d_fake": torch.sigmoid(fake_logits.detach()).mean(),
-            "d_accuracy": discriminator_accuracy(
-                real_logits.detach(), fake_logits.detach()
-            ),
-        }
+    return step_figures(d, g_loss)
 
 
 class MinibatchDiscrimination(nn.Module):

@@ -20,7 +20,7 @@ import threading
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import torch
 from torch import Tensor, nn
@@ -81,6 +81,59 @@ def build_models(cfg: GANConfig) -> tuple[Generator, Discriminator]:
     return g, d
 
 
+class DiscriminatorUpdate(NamedTuple):
+    """What one discriminator update leaves for the generator's turn."""
+
+    fake: Tensor  # G(z), still attached to G's graph: (B, C, S, S)
+    real_logits: Tensor  # D's logits on the real batch, before its update: (B,)
+    fake_logits: Tensor  # D's logits on the generated batch, before its update: (B,)
+    loss_real: Tensor  # BCE of the real batch against 1 - smoothing
+    loss_fake: Tensor  # BCE of the generated batch against 0
+
+
+def discriminator_update(
+    generator: nn.Module,
+    discriminator: nn.Module,
+    opt_d: torch.optim.Optimizer,
+    real: Tensor,
+    z: Tensor,
+    cfg: GANConfig,
+) -> DiscriminatorUpdate:
+    """The first half of a training step: one update of D on a real and a
+    generated batch, fed separately as the article does (so batch norm sees
+    each on its own).
+
+    Shape:
+        - real: ``(B, C, S, S)`` in [-1, 1]; z: ``(B, z_dim)`` in [-1, 1].
+    """
+    fake = generator(z)  # (B, C, S, S)
+    real_logits = discriminator(real)  # (B,)
+    fake_logits = discriminator(fake.detach())  # (B,)
+    loss_real, loss_fake = discriminator_loss(
+        real_logits, fake_logits, cfg.label_smoothing
+    )
+    opt_d.zero_grad(set_to_none=True)
+    (loss_real + loss_fake).backward()
+    opt_d.step()
+    return DiscriminatorUpdate(fake, real_logits, fake_logits, loss_real, loss_fake)
+
+
+@torch.no_grad()
+def step_figures(d: DiscriminatorUpdate, g_loss: Tensor) -> dict[str, Tensor]:
+    """A step's figures (see ``METRICS``) as detached 0-dim tensors: ``d_real``
+    and ``d_fake`` are the mean probabilities D gave the real and generated batch."""
+    real_logits, fake_logits = d.real_logits.detach(), d.fake_logits.detach()
+    return {
+        "d_loss": (d.loss_real + d.loss_fake).detach(),
+        "g_loss": g_loss.detach(),
+        "d_loss_real": d.loss_real.detach(),
+        "d_loss_fake": d.loss_fake.detach(),
+        "d_real": torch.sigmoid(real_logits).mean(),
+        "d_fake": torch.sigmoid(fake_logits).mean(),
+        "d_accuracy": discriminator_accuracy(real_logits, fake_logits),
+    }
+
+
 def train_step(
     generator: nn.Module,
     discriminator: nn.Module,
@@ -93,23 +146,14 @@ def train_step(
     """One discriminator update, then ``cfg.g_steps_per_d_step`` generator updates.
 
     The generator's steps reuse ``z``, as the article's notebook did. Returns
-    detached 0-dim tensors (see ``METRICS``): ``d_real`` and ``d_fake`` are the
-    mean probabilities D gives the real and the generated batch.
+    detached 0-dim tensors (see ``METRICS`` and :func:`step_figures`); it never
+    waits for the device.
 
     Shape:
         - real: ``(B, C, S, S)`` in [-1, 1]; z: ``(B, z_dim)`` in [-1, 1].
     """
-    fake = generator(z)  # (B, C, S, S)
-    real_logits = discriminator(real)  # (B,)
-    fake_logits = discriminator(fake.detach())  # (B,)
-    loss_real, loss_fake = discriminator_loss(
-        real_logits, fake_logits, cfg.label_smoothing
-    )
-    d_loss = loss_real + loss_fake
-    opt_d.zero_grad(set_to_none=True)
-    d_loss.backward()
-    opt_d.step()
-
+    d = discriminator_update(generator, discriminator, opt_d, real, z, cfg)
+    fake = d.fake
     # D's weights need no gradient during G's steps; skipping it saves work.
     discriminator.requires_grad_(False)
     try:
@@ -122,19 +166,7 @@ def train_step(
             opt_g.step()
     finally:
         discriminator.requires_grad_(True)
-
-    with torch.no_grad():
-        return {
-            "d_loss": d_loss.detach(),
-            "g_loss": g_loss.detach(),
-            "d_loss_real": loss_real.detach(),
-            "d_loss_fake": loss_fake.detach(),
-            "d_real": torch.sigmoid(real_logits.detach()).mean(),
-            "d_fake": torch.sigmoid(fake_logits.detach()).mean(),
-            "d_accuracy": discriminator_accuracy(
-                real_logits.detach(), fake_logits.detach()
-            ),
-        }
+    return step_figures(d, g_loss)
 
 
 @dataclass
