@@ -5,16 +5,18 @@
 
 In one process, on one device, with the same model, batch size and data, it
 times (a) a loop written the way the reference PyTorch DCGAN example writes
-it (eager fp32, a DataLoader over the dataset, ``.item()`` on the losses every
-step) and (b) gankit's Trainer with its defaults. It prints images per second
-for both, their ratio, and the share of the device's peak FLOP rate that the
-trainer reaches, with the FLOPs of one training step counted by
-``torch.utils.flop_counter.FlopCounterMode``; and writes everything to JSON.
+it (``gankit.reference``: eager fp32, a DataLoader over the dataset,
+``.item()`` on the losses every step) and (b) gankit's Trainer with its
+defaults. It prints images per second for both, their ratio, and the share of
+the device's peak FLOP rate that the trainer reaches, with the FLOPs of one
+training step counted by ``torch.utils.flop_counter.FlopCounterMode``; and
+writes everything to JSON.
 """
 
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import platform
 import time
@@ -23,11 +25,11 @@ from datetime import date
 from pathlib import Path
 
 import torch
-from torch.utils.data import DataLoader
 from torch.utils.flop_counter import FlopCounterMode
 
 import gankit
 from gankit import GANConfig, Trainer, load_dataset, synthetic_dataset
+from gankit.reference import reference_steps
 from gankit.trainer import build_models, train_step
 
 
@@ -39,47 +41,16 @@ def sync(device: torch.device) -> None:
 def reference_loop(
     data, cfg: GANConfig, device: torch.device, steps: int, warmup: int
 ) -> float:
-    """The reference example's loop; returns images per second."""
-    netG, netD = build_models(cfg)
-    netG, netD = netG.to(device), netD.to(device)
-    criterion = torch.nn.BCEWithLogitsLoss()
-    optD = torch.optim.Adam(netD.parameters(), lr=cfg.lr_d, betas=(cfg.beta1, 0.999))
-    optG = torch.optim.Adam(netG.parameters(), lr=cfg.lr_g, betas=(cfg.beta1, 0.999))
-    loader = DataLoader(
-        data,
-        batch_size=cfg.batch_size,
-        shuffle=True,
-        drop_last=True,
-        num_workers=2 if device.type == "cuda" else 0,
-        pin_memory=device.type == "cuda",
-    )
-    done, t0 = 0, 0.0
-    while done < warmup + steps:
-        for real, _ in loader:
-            if done == warmup:
-                sync(device)
-                t0 = time.perf_counter()
-            real = real.to(device)
-            b = real.size(0)
-            netD.zero_grad()
-            label = torch.full((b,), 1.0 - cfg.label_smoothing, device=device)
-            errD_real = criterion(netD(real), label)
-            errD_real.backward()
-            noise = torch.rand(b, cfg.z_dim, device=device) * 2 - 1
-            fake = netG(noise)
-            label.fill_(0.0)
-            errD_fake = criterion(netD(fake.detach()), label)
-            errD_fake.backward()
-            optD.step()
-            netG.zero_grad()
-            label.fill_(1.0)
-            errG = criterion(netD(fake), label)
-            errG.backward()
-            optG.step()
-            _ = (errD_real + errD_fake).item(), errG.item()  # logged every step
-            done += 1
-            if done == warmup + steps:
-                break
+    """The reference example's loop (:mod:`gankit.reference`); returns images
+    per second."""
+    workers = 2 if device.type == "cuda" else 0
+    loop = reference_steps(data, cfg, device, num_workers=workers)
+    for _ in itertools.islice(loop, warmup):
+        pass
+    sync(device)
+    t0 = time.perf_counter()
+    for _ in itertools.islice(loop, steps):
+        pass
     sync(device)
     return steps * cfg.batch_size / (time.perf_counter() - t0)
 

@@ -7,7 +7,8 @@ The kit (models, losses, data, trainer, checkpoints, metrics, pictures) is
 exported here. The chapters' teaching toys live in their own modules and are
 imported from there: ``gankit.warmup`` (chapter 1), ``gankit.toy2d`` (2),
 ``gankit.transposed`` (3), ``gankit.activations`` (4), ``gankit.latent`` and
-``gankit.improved`` (6); ``gankit.distributed`` runs the trainer under torchrun.
+``gankit.improved`` (6); ``gankit.distributed`` runs the trainer under torchrun;
+``gankit.reference`` is the plain loop the trainer is measured against (5).
 """
 
 from ._version import __version__
