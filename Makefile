@@ -25,12 +25,12 @@ book: $(STAMP)
 	@echo "open _build/html/index.html"
 
 test: $(STAMP)
-	$(VENV)/bin/ruff check gankit tests benchmarks book/_ext
+	$(VENV)/bin/ruff check gankit tests benchmarks scripts book/_ext
 	GANKIT_PROFILE=$${GANKIT_PROFILE:-smoke} $(PY) -m pytest tests book --nbval-lax --nbval-current-env
 
 lint: $(STAMP)
-	$(VENV)/bin/ruff check gankit tests benchmarks book/_ext
-	$(VENV)/bin/ruff format --check gankit tests benchmarks book/_ext
+	$(VENV)/bin/ruff check gankit tests benchmarks scripts book/_ext
+	$(VENV)/bin/ruff format --check gankit tests benchmarks scripts book/_ext
 
 clean:
 	rm -rf _build .pytest_cache

@@ -46,8 +46,8 @@ def _z(n: int = 4) -> torch.Tensor:
 
 needs_shipped = pytest.mark.skipif(
     not SHIPPED.is_file(),
-    reason=f"{SHIPPED.name} is not in gankit/weights yet: it comes from a full "
-    "training run on a GPU",
+    reason=f"{SHIPPED.name} is not in gankit/weights: scripts/ship_generator.py "
+    "exports it from a training run",
 )
 
 
@@ -135,3 +135,70 @@ def test_changed_weights_are_refused(checkpoint, tmp_path):
 def test_export_rejects_bad_manifest_extras(checkpoint, tmp_path, extra, message):
     with pytest.raises(ValueError, match=message):
         export_generator(checkpoint, tmp_path / "mnist_generator", extra)
+
+
+def _mnist_test_split_or_skip() -> None:
+    try:
+        load_dataset("mnist", split="test", download=False)
+    except DatasetNotFoundError:
+        pytest.skip("the real MNIST test split is not on this machine")
+
+
+@needs_shipped
+def test_manifest_figures_are_reproduced_on_2000_images():
+    from gankit.metrics import evaluate
+
+    _mnist_test_split_or_skip()
+    recorded = pretrained_manifest("mnist")["figures_n2000"]
+    measured = evaluate(pretrained("mnist"), "mnist", 2000, download=False)
+    assert measured["n"] == recorded["n"] == 2000
+    # The same images and subsets; only the device's rounding may differ.
+    assert measured["fd"] == pytest.approx(recorded["fd"], rel=0.02, abs=1e-3)
+    assert measured["fd_floor"] == pytest.approx(recorded["fd_floor"], rel=0.02)
+    assert measured["mean_confidence"] == pytest.approx(
+        recorded["mean_confidence"], abs=0.005
+    )
+    assert measured["class_shares"] == pytest.approx(
+        recorded["class_shares"], abs=0.005
+    )
+    assert measured["classes_covered"] == recorded["classes_covered"]
+
+
+def _ship_script():
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).parents[1] / "scripts" / "ship_generator.py"
+    spec = importlib.util.spec_from_file_location("ship_generator", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_ship_script_exports_the_candidate_with_the_lowest_distance(
+    checkpoint, tmp_path, capsys
+):
+    _mnist_test_split_or_skip()
+    out = tmp_path / "mnist_generator"
+    args = ["--checkpoint", str(checkpoint), "--command", "python -m gankit train"]
+    assert _ship_script().main([*args, "--n", "100", "--out", str(out)]) == 0
+    manifest = pretrained_manifest("mnist", folder=tmp_path)
+    candidates = manifest["candidates"]
+    assert len(candidates) == 2  # the raw and the EMA generator of one checkpoint
+    best = min(candidates, key=lambda k: candidates[k]["fd"])
+    assert manifest["ema"] == ("EMA" in best)
+    assert manifest["command"] == "python -m gankit train"
+    assert manifest["figures"]["n"] == 100 and manifest["figures_n2000"]["n"] == 2000
+    assert set(manifest["goals_met"]) == {
+        "classes_covered",
+        "class shares",
+        "mean_confidence",
+        "fd_ratio",
+    }
+    assert not manifest["goals_met"]["fd_ratio"]  # one step of training is not enough
+    assert "best:" in capsys.readouterr().out
+
+
+def test_ship_script_wants_one_command_per_checkpoint(checkpoint, tmp_path):
+    with pytest.raises(SystemExit):
+        _ship_script().main(["--checkpoint", str(checkpoint), "--out", str(tmp_path)])
