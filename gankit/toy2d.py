@@ -14,8 +14,7 @@ the value ``V(D, G)`` of the game, on densities sampled on a grid.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import torch
@@ -23,6 +22,7 @@ from torch import Tensor, nn
 
 from .generator import sample_z
 from .losses import discriminator_loss, generator_loss
+from .warmup import one_thread
 
 G_LOSSES = ("non_saturating", "saturating")
 
@@ -241,22 +241,6 @@ def build_toy_models(cfg: ToyConfig) -> tuple[ToyGenerator, ToyDiscriminator]:
         g = ToyGenerator(cfg.z_dim, cfg.hidden, cfg.depth)
         d = ToyDiscriminator(cfg.hidden, cfg.depth)
     return g, d
-
-
-@contextmanager
-def one_thread() -> Iterator[None]:
-    """Run torch on one CPU thread inside the block, then restore the setting.
-
-    The toy networks are far too small to gain from parallel kernels; on a
-    busy machine, extra threads that wait for each other make a step many
-    times slower.
-    """
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
 
 
 def toy_step(

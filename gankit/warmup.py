@@ -36,6 +36,7 @@ __all__ = [
     "WarmupHistory",
     "animate_warmup",
     "fit_door",
+    "one_thread",
     "play_round",
     "plot_tickets",
     "train_warmup",
@@ -67,9 +68,13 @@ def _check_count(n: int, name: str = "n") -> None:
 
 
 @contextmanager
-def _one_thread() -> Iterator[None]:
-    # Batches of a few hundred numbers: worker threads cost far more than they
-    # save (tens of times more on a busy machine), so the toy runs on one.
+def one_thread() -> Iterator[None]:
+    """Run torch on one CPU thread inside the block, then restore the setting.
+
+    The toy GANs of chapters 1 and 2 train on batches of a few hundred numbers:
+    worker threads cost far more than they save (tens of times more on a busy
+    machine), so the toys run on one.
+    """
     before = torch.get_num_threads()
     torch.set_num_threads(1)
     try:
@@ -204,7 +209,7 @@ def _door_step(
     return loss_real, loss_fake
 
 
-@_one_thread()
+@one_thread()
 def fit_door(
     forger: Forger,
     real: TicketDistribution = REAL_TICKETS,
@@ -257,7 +262,7 @@ class DoorReport:
         return f"{mean}, {std}"
 
 
-@_one_thread()
+@one_thread()
 def try_the_door(
     forger: Forger,
     door: Door,
@@ -330,7 +335,7 @@ def _snapshot_steps(steps: int, frames: int) -> set[int]:
     return {round(i * steps / (frames - 1)) for i in range(frames)}
 
 
-@_one_thread()
+@one_thread()
 def train_warmup(
     steps: int,
     seed: int = 0,
