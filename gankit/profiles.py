@@ -46,7 +46,7 @@ PROFILES: dict[str, Profile] = {
     "cpu": Profile(
         "cpu",
         "cpu",
-        train_steps=200,
+        train_steps=100,
         batch_size=64,
         toy_steps=2000,
         eval_samples=2000,
