@@ -5,27 +5,41 @@ python benchmarks/plot_throughput.py IN.json OUT.png
 
 from __future__ import annotations
 
+import argparse
 import json
 import sys
+from pathlib import Path
 
-import matplotlib
+SERIES = [  # (label, key in each run); a key a run lacks is not drawn
+    ("reference loop (eager, DataLoader, .item() per step)", "reference_img_s"),
+    ("gankit Trainer, eager", "gankit_eager_img_s"),
+    ("gankit Trainer, default (CUDA graph on a GPU)", "gankit_img_s"),
+]
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
 
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("src", type=Path, help="JSON written by throughput.py --out")
+    p.add_argument("dst", type=Path, help="image to write, e.g. throughput.png")
+    args = p.parse_args(argv)
+    try:
+        res = json.loads(args.src.read_text())
+        runs = sorted(res["runs"], key=lambda r: r["batch"])
+    except (OSError, ValueError, KeyError, TypeError) as err:
+        p.error(f"{args.src} is not a throughput.py JSON: {err}")
+    if not runs:
+        p.error(f"{args.src} holds no runs")
 
-def main(src: str, dst: str) -> int:
-    res = json.loads(open(src).read())
-    runs = sorted(res["runs"], key=lambda r: r["batch"])
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
     batches = [r["batch"] for r in runs]
     fig, ax = plt.subplots(figsize=(6, 4))
-    series = [
-        ("reference loop (eager, DataLoader, .item() per step)", "reference_img_s"),
-        ("gankit Trainer, eager", "gankit_eager_img_s"),
-        ("gankit Trainer, default (CUDA graph on a GPU)", "gankit_img_s"),
-    ]
-    for label, key in series:
-        ax.plot(batches, [r[key] for r in runs], marker="o", label=label)
+    for label, key in SERIES:
+        if all(key in r for r in runs):
+            ax.plot(batches, [r[key] for r in runs], marker="o", label=label)
     ax.set_xscale("log", base=2)
     ax.set_xticks(batches, [str(b) for b in batches])
     ax.set_xlabel("batch size")
@@ -34,10 +48,10 @@ def main(src: str, dst: str) -> int:
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
     fig.tight_layout()
-    fig.savefig(dst, dpi=120)
-    print(f"wrote {dst}")
+    fig.savefig(args.dst, dpi=120)
+    print(f"wrote {args.dst}")
     return 0
 
 
 if __name__ == "__main__":
-    raise SystemExit(main(*sys.argv[1:3]))
+    sys.exit(main())
