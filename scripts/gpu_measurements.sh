@@ -32,12 +32,13 @@ EOF
 cat "$out/device.txt"
 
 failed=0
-step() {  # step NAME SECONDS COMMAND...
+wanted() {  # wanted NAME: true unless ONLY is set and leaves NAME out
+    [ -z "${ONLY:-}" ] || [[ " $ONLY " == *" $1 "* ]]
+}
+step() {  # step NAME SECONDS COMMAND...; returns the command's status
     local name=$1 limit=$2
     shift 2
-    if [ -n "${ONLY:-}" ] && [[ " $ONLY " != *" $name "* ]]; then
-        return 0
-    fi
+    wanted "$name" || return 0
     echo "== $name: $*"
     local start=$SECONDS
     timeout "$limit" "$@" > "$out/$name.txt" 2>&1
@@ -45,6 +46,7 @@ step() {  # step NAME SECONDS COMMAND...
     echo "   rc=$rc after $((SECONDS - start)) s" | tee -a "$out/$name.txt"
     [ "$rc" -eq 0 ] || failed=$((failed + 1))
     tail -n 25 "$out/$name.txt"
+    return "$rc"
 }
 
 g2="python -m gankit train --dataset mnist --steps 9380 --ema 0.999 --quiet --out runs/gpu-g2"
@@ -53,10 +55,9 @@ step train_g2 240 $g2
 step train_g1 240 $g1
 step ship 240 python scripts/ship_generator.py \
     --checkpoint runs/gpu-g2/checkpoint.pt --command "${g2/ --quiet/}" \
-    --checkpoint runs/gpu-g1/checkpoint.pt --command "${g1/ --quiet/}"
-if [ -z "${ONLY:-}" ] || [[ " $ONLY " == *" ship "* ]]; then
+    --checkpoint runs/gpu-g1/checkpoint.pt --command "${g1/ --quiet/}" &&
+    wanted ship &&
     cp gankit/weights/mnist_generator.safetensors gankit/weights/mnist_generator.json "$out/"
-fi
 step throughput 300 python benchmarks/throughput.py --device cuda \
     --batches 64 128 256 512 --out "$out/throughput.json"
 step throughput_plot 60 python benchmarks/plot_throughput.py \
