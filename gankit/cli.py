@@ -5,7 +5,8 @@ Taught in ``book/05_losses_and_training.ipynb``; tested in ``tests/test_cli.py``
     python -m gankit train --dataset mnist --steps 4690 --out runs/mnist
     python -m gankit sample --checkpoint runs/mnist/checkpoint.pt --n 64 --out grid.png
 
-``train`` resumes when ``--out`` already holds a checkpoint, and writes the
+``train`` resumes when ``--out`` already holds a checkpoint (with that
+checkpoint's settings, except those given as flags), and writes the
 fixed-z grid as PNG every ``--sample-every`` steps (``samples/step_NNNNNN.png``
 and ``samples/latest.png``).
 """
@@ -19,7 +20,7 @@ from pathlib import Path
 
 import torch
 
-from .checkpoint import CheckpointError, load_generator
+from .checkpoint import CheckpointError, load_checkpoint, load_generator
 from .config import DATASET_CHANNELS, GANConfig
 from .data import DatasetNotFoundError, load_dataset
 from .distributed import shutdown as shutdown_distributed
@@ -39,9 +40,26 @@ class GridWriter(Callback):
         save_grid(images, self.folder / "latest.png", nrow=6)
 
 
+def _base_config(args: argparse.Namespace, ckpt: Path) -> GANConfig:
+    """The config a run starts from before its flags apply: the checkpoint's
+    own when ``--out`` holds one (a resumed run keeps its EMA, cadence and
+    hyper-parameters unless a flag says otherwise), else the article's
+    defaults for ``--dataset``."""
+    if not ckpt.exists():
+        return GANConfig.for_dataset(args.dataset or "mnist")
+    saved = GANConfig(**load_checkpoint(ckpt)["config"])
+    if args.dataset is not None and args.dataset != saved.dataset:
+        raise ValueError(
+            f"{ckpt} was trained on {saved.dataset!r}, not {args.dataset!r}; "
+            "use another --out to start a new run"
+        )
+    return saved
+
+
 def _train(args: argparse.Namespace) -> int:
     out = Path(args.out)
-    cfg = GANConfig.for_dataset(args.dataset)
+    ckpt = out / CHECKPOINT_NAME
+    cfg = _base_config(args, ckpt)
     overrides = {
         "max_steps": args.steps,
         "seed": args.seed,
@@ -53,7 +71,7 @@ def _train(args: argparse.Namespace) -> int:
         "checkpoint_every": args.checkpoint_every,
     }
     cfg = replace(cfg, **{k: v for k, v in overrides.items() if v is not None})
-    data = load_dataset(args.dataset, args.data_root, download=not args.offline)
+    data = load_dataset(cfg.dataset, args.data_root, download=not args.offline)
     kwargs = dict(
         fast=not args.no_fast,
         device=args.device,
@@ -62,7 +80,6 @@ def _train(args: argparse.Namespace) -> int:
         callbacks=[GridWriter(out / "samples")],
         sync_bn=args.sync_bn,
     )
-    ckpt = out / CHECKPOINT_NAME
     if ckpt.exists():
         trainer = Trainer.from_checkpoint(ckpt, data, config=cfg, **kwargs)
         if trainer.ranks.is_main:
@@ -97,7 +114,6 @@ def _sample(args: argparse.Namespace) -> int:
 def _evaluate(args: argparse.Namespace) -> int:
     import json
 
-    from .checkpoint import load_checkpoint
     from .metrics import evaluate, format_figures
     from .trainer import resolve_device
 
@@ -123,7 +139,12 @@ def build_parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", required=True)
 
     t = sub.add_parser("train", help="train the article's DCGAN")
-    t.add_argument("--dataset", choices=sorted(DATASET_CHANNELS), default="mnist")
+    t.add_argument(
+        "--dataset",
+        choices=sorted(DATASET_CHANNELS),
+        default=None,
+        help="mnist for a new run; a resumed run keeps its checkpoint's",
+    )
     t.add_argument(
         "--steps",
         type=int,

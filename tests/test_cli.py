@@ -1,0 +1,104 @@
+"""``python -m gankit train | sample``: what a run writes, how it resumes, how it fails.
+
+``evaluate`` is tested with the metrics in ``tests/test_metrics.py``, and the
+CLI under ``torchrun`` in ``tests/test_distributed.py``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import torch
+from PIL import Image
+
+from gankit import load_checkpoint
+from gankit.cli import main
+from gankit.trainer import CHECKPOINT_NAME
+
+QUIET = ["--device", "cpu", "--offline", "--quiet"]
+
+
+def train(out: Path, *flags: str) -> int:
+    return main(["train", *flags, *QUIET, "--out", str(out)])
+
+
+@pytest.fixture
+def run(tmp_path, mnist) -> Path:
+    """Two steps of a small MNIST run whose settings all differ from the defaults."""
+    out = tmp_path / "run"
+    flags = "--steps 2 --batch-size 8 --g-steps 1 --ema 0.9 --seed 3"
+    cadence = "--log-every 1 --sample-every 1 --checkpoint-every 1"
+    assert train(out, *flags.split(), *cadence.split()) == 0
+    return out
+
+
+def test_a_run_writes_its_checkpoint_and_grids(run):
+    state = load_checkpoint(run / CHECKPOINT_NAME)
+    assert state["step"] == 2 and state["ema"] is not None
+    for name in ("samples/step_000001.png", "samples/latest.png", "final.png"):
+        with Image.open(run / name) as im:
+            assert im.width > 32 and im.height > 32
+
+
+def test_a_resumed_run_keeps_the_checkpoints_settings(run, capsys):
+    assert train(run, "--steps", "3") == 0
+    assert "resuming from" in capsys.readouterr().err
+    state = load_checkpoint(run / CHECKPOINT_NAME)
+    assert state["step"] == 3
+    cfg = state["config"]
+    assert (cfg["batch_size"], cfg["g_steps_per_d_step"], cfg["ema_decay"]) == (
+        8,
+        1,
+        0.9,
+    )
+    assert (cfg["checkpoint_every"], cfg["log_every"], cfg["seed"]) == (1, 1, 3)
+    assert cfg["max_steps"] == 3
+
+
+def test_flags_given_on_resume_override_the_checkpoint(run):
+    assert train(run, "--steps", "3", "--log-every", "5", "--ema", "0.5") == 0
+    cfg = load_checkpoint(run / CHECKPOINT_NAME)["config"]
+    assert (cfg["log_every"], cfg["ema_decay"], cfg["batch_size"]) == (5, 0.5, 8)
+
+
+def test_resuming_on_another_dataset_is_refused_and_changes_nothing(run, capsys):
+    before = (run / CHECKPOINT_NAME).read_bytes()
+    assert train(run, "--steps", "3", "--dataset", "fashion-mnist") == 2
+    err = capsys.readouterr().err
+    assert "'mnist'" in err and "'fashion-mnist'" in err and "Traceback" not in err
+    assert (run / CHECKPOINT_NAME).read_bytes() == before
+
+
+def test_missing_data_is_a_clear_error_not_a_traceback(tmp_path, capsys):
+    empty = tmp_path / "no-data"
+    empty.mkdir()
+    code = train(tmp_path / "out", "--steps", "1", "--data-root", str(empty))
+    assert code == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error:") and "mnist" in err.lower()
+    assert not (tmp_path / "out" / CHECKPOINT_NAME).exists()
+
+
+def test_sample_draws_a_grid_from_a_checkpoint(run, tmp_path, capsys):
+    grid = tmp_path / "grid.png"
+    args = ["sample", "--checkpoint", str(run / CHECKPOINT_NAME), "--n", "4"]
+    assert main([*args, "--out", str(grid)]) == 0
+    assert "wrote 4 samples" in capsys.readouterr().out
+    with Image.open(grid) as im:  # 2 x 2 images of 32 px, 2 px of padding
+        assert im.size == (2 * 32 + 3 * 2, 2 * 32 + 3 * 2)
+    # the raw generator draws a different grid from the EMA one
+    raw = tmp_path / "raw.png"
+    assert main([*args, "--out", str(raw), "--no-ema"]) == 0
+    assert grid.read_bytes() != raw.read_bytes()
+
+
+def test_sample_from_a_file_that_is_not_a_checkpoint(tmp_path, capsys):
+    bogus = tmp_path / "bogus.pt"
+    torch.save({"weights": torch.zeros(3)}, bogus)
+    code = main(
+        ["sample", "--checkpoint", str(bogus), "--out", str(tmp_path / "g.png")]
+    )
+    assert code == 2
+    assert capsys.readouterr().err.startswith("error:")
+    assert not (tmp_path / "g.png").exists()
