@@ -4,8 +4,11 @@ Each checkpoint is measured twice, with its raw and (when it has one) its EMA
 generator, on ``--n`` generated images against the real MNIST test split
 (:func:`gankit.metrics.evaluate`). The one with the lowest Frechet distance is
 exported in float16 to ``gankit/weights/mnist_generator`` with a manifest that
-records the command, the device, every candidate's figures, and the figures on
-2,000 images that ``tests/test_pretrained.py`` reproduces.
+records the command, the device, every candidate's figures, the figures on
+2,000 images that ``tests/test_pretrained.py`` reproduces, and the shipped
+generator's Frechet distance under ``--seeds`` different seeds (other latent
+vectors and another real floor subset), which says how large a difference
+between two candidates must be before it means anything.
 
 Example, after ``python -m gankit train --dataset mnist --steps 4690 --ema 0.999
 --out runs/mnist``::
@@ -73,9 +76,17 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--out", type=Path, default=pretrained_paths("mnist")[0].with_suffix("")
     )
     p.add_argument("--dry-run", action="store_true", help="measure, do not export")
+    p.add_argument(
+        "--seeds",
+        type=int,
+        default=3,
+        help="seeds 0..SEEDS-1 to measure the shipped generator's FD under",
+    )
     args = p.parse_args(argv)
     if len(args.checkpoint) != len(args.command):
         p.error("give one --command per --checkpoint")
+    if args.seeds < 1:
+        p.error("--seeds must be at least 1")
     if args.out.name != "mnist_generator":
         p.error("--out must end in mnist_generator, the name pretrained() reads")
     return args
@@ -127,10 +138,31 @@ def main(argv: list[str] | None = None) -> int:
     data["figures_n2000"] = evaluate(
         shipped, "mnist", 2000, device=device, download=False
     )
+    # Seed 0 is the one every candidate was measured with; the others show the
+    # spread of the measurement itself.
+    by_seed = [data["figures"]] + [
+        evaluate(shipped, "mnist", args.n, device=device, download=False, seed=s)
+        for s in range(1, args.seeds)
+    ]
+    fds = torch.tensor([f["fd"] for f in by_seed], dtype=torch.float64)
+    data["fd_seeds"] = {
+        "n": args.n,
+        "seeds": list(range(args.seeds)),
+        "fd": [f["fd"] for f in by_seed],
+        "fd_floor": [f["fd_floor"] for f in by_seed],
+        "fd_ratio": [f["fd_ratio"] for f in by_seed],
+        "fd_std": float(fds.std()) if args.seeds > 1 else None,
+    }
     data["goals_met"] = {
         name: bool(met(data["figures"])) for name, (_, met) in GOALS.items()
     }
     manifest.write_text(json.dumps(data, indent=2) + "\n")
+    if args.seeds > 1:
+        print(
+            f"FD over seeds {data['fd_seeds']['seeds']}: "
+            f"{[round(f, 3) for f in data['fd_seeds']['fd']]} "
+            f"(std {data['fd_seeds']['fd_std']:.3f})"
+        )
     print(f"wrote {weights} ({weights.stat().st_size / 2**20:.1f} MiB) and {manifest}")
     print(
         f"shipped, n={args.n}: FD {data['figures']['fd']:.3f}, ratio "

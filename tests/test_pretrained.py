@@ -181,7 +181,8 @@ def test_ship_script_exports_the_candidate_with_the_lowest_distance(
     _mnist_test_split_or_skip()
     out = tmp_path / "mnist_generator"
     args = ["--checkpoint", str(checkpoint), "--command", "python -m gankit train"]
-    assert _ship_script().main([*args, "--n", "100", "--out", str(out)]) == 0
+    argv = [*args, "--n", "100", "--seeds", "2", "--out", str(out)]
+    assert _ship_script().main(argv) == 0
     manifest = pretrained_manifest("mnist", folder=tmp_path)
     candidates = manifest["candidates"]
     assert len(candidates) == 2  # the raw and the EMA generator of one checkpoint
@@ -189,6 +190,13 @@ def test_ship_script_exports_the_candidate_with_the_lowest_distance(
     assert manifest["ema"] == ("EMA" in best)
     assert manifest["command"] == "python -m gankit train"
     assert manifest["figures"]["n"] == 100 and manifest["figures_n2000"]["n"] == 2000
+    spread = manifest["fd_seeds"]
+    assert spread["seeds"] == [0, 1] and spread["n"] == 100
+    assert spread["fd"][0] == manifest["figures"]["fd"]  # seed 0 is the headline
+    assert spread["fd"][1] != spread["fd"][0]  # another seed draws other images
+    assert spread["fd_std"] == pytest.approx(
+        abs(spread["fd"][1] - spread["fd"][0]) / 2**0.5
+    )
     assert set(manifest["goals_met"]) == {
         "classes_covered",
         "class shares",
