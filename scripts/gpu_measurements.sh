@@ -13,7 +13,8 @@
 #
 # Each step writes its output to OUT_DIR/<step>.txt; a failed or timed-out
 # step is reported and the next one still runs. All of it needs about 10
-# minutes on an H100 or H200; to run some steps only, name them in ONLY, e.g.
+# minutes on an H100 or H200, and each step has its own time limit (at most
+# 540 s, for the chapters); to run some steps only, name them in ONLY, e.g.
 # ONLY="throughput throughput_plot cli_wall_time" bash scripts/gpu_measurements.sh OUT.
 set -uo pipefail
 
@@ -63,7 +64,7 @@ step throughput 300 python benchmarks/throughput.py --device cuda \
 step throughput_plot 60 python benchmarks/plot_throughput.py \
     "$out/throughput.json" "$out/throughput.png"
 step cli_wall_time 180 python benchmarks/cli_wall_time.py --epochs 20
-step chapters_full 900 python scripts/time_chapters.py --profile full
+step chapters_full 540 python scripts/time_chapters.py --profile full
 
 echo "$failed step(s) failed; outputs in $out"
 exit $((failed > 0))
