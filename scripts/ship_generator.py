@@ -27,6 +27,7 @@ from __future__ import annotations
 import argparse
 import json
 import platform
+import statistics
 import sys
 import time
 from pathlib import Path
@@ -144,14 +145,14 @@ def main(argv: list[str] | None = None) -> int:
         evaluate(shipped, "mnist", args.n, device=device, download=False, seed=s)
         for s in range(1, args.seeds)
     ]
-    fds = torch.tensor([f["fd"] for f in by_seed], dtype=torch.float64)
+    fds = [f["fd"] for f in by_seed]
     data["fd_seeds"] = {
         "n": args.n,
         "seeds": list(range(args.seeds)),
-        "fd": [f["fd"] for f in by_seed],
+        "fd": fds,
         "fd_floor": [f["fd_floor"] for f in by_seed],
         "fd_ratio": [f["fd_ratio"] for f in by_seed],
-        "fd_std": float(fds.std()) if args.seeds > 1 else None,
+        "fd_std": statistics.stdev(fds) if len(fds) > 1 else None,
     }
     data["goals_met"] = {
         name: bool(met(data["figures"])) for name, (_, met) in GOALS.items()
