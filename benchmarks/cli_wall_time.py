@@ -2,11 +2,14 @@
 
     python benchmarks/cli_wall_time.py --epochs 20            # the project's goal
     python benchmarks/cli_wall_time.py --epochs 1 --device cpu --batch-size 64
+    python benchmarks/cli_wall_time.py --out runs/mnist --extra --ema 0.999
 
 Launches ``python -m gankit train`` in a fresh process (so interpreter start-up,
 imports, data loading, CUDA initialisation and graph capture all count), waits
 for it to exit, checks the checkpoint is on disk and holds the requested step,
-and prints the seconds. A benchmark, not a test.
+and prints the seconds. With ``--out`` the run is kept there (and must not exist
+yet, so that nothing resumes), to be trained further or measured. A benchmark,
+not a test.
 """
 
 from __future__ import annotations
@@ -28,11 +31,17 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--batch-size", type=int, default=128)
     p.add_argument("--dataset", default="mnist")
     p.add_argument("--device", default="auto")
+    p.add_argument(
+        "--out", type=Path, default=None, help="keep the run here (default: discard it)"
+    )
     p.add_argument("--extra", nargs=argparse.REMAINDER, default=[], help="CLI flags")
     args = p.parse_args(argv)
+    if args.out is not None and args.out.exists():
+        p.error(f"--out {args.out} exists; the timed run must start from scratch")
     n_images = len(load_dataset(args.dataset, download=False))
     steps = round(args.epochs * (n_images // args.batch_size))
-    with tempfile.TemporaryDirectory() as out:
+    with tempfile.TemporaryDirectory() as scratch:
+        out = str(args.out or scratch)
         command = [
             sys.executable,
             "-m",
