@@ -83,7 +83,19 @@ def main(argv: list[str] | None = None) -> int:
     table = prof.key_averages()
     key = "self_device_time_total" if gpu else "self_cpu_time_total"
     print(table.table(sort_by=key, row_limit=args.rows))
-    busy_us = sum(getattr(e, key) for e in table) / args.steps
+    # Operators list the device time of the kernels they launch, the kernels
+    # are listed again on their own, and annotations such as the optimizer's
+    # step span kernels too: sum the kernels alone (on a CPU, the operators'
+    # self time).
+    if gpu:
+        busy = [
+            e.self_device_time_total
+            for e in table
+            if e.device_type.name == "CUDA" and not e.is_user_annotation
+        ]
+    else:
+        busy = [e.self_cpu_time_total for e in table]
+    busy_us = sum(busy) / args.steps
     kind = "kernel" if gpu else "operator (self CPU)"
     print(f"{kind} time per step, summed: {busy_us / 1e3:.2f} ms")
     print(

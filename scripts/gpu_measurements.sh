@@ -9,7 +9,7 @@
 #    launch to checkpoint, and keeps the run in runs/gpu-mnist;
 # 2. while the chapters that train on the CPU (introduction to 4) are timed
 #    under the `full` profile (chapters_cpu), the same run trains on in
-#    20-epoch segments for at most LONGER seconds (train_longer), keeping a
+#    20-epoch segments to EPOCHS epochs (default 80; train_longer), keeping a
 #    checkpoint after each, and scripts/ship_generator.py measures them all
 #    and ships the best generator (ship: it replaces
 #    gankit/weights/mnist_generator.* and copies them to OUT_DIR);
@@ -17,6 +17,7 @@
 # 4. throughput: benchmarks/throughput.py at batches 64 to 512, and its plot;
 # 5. profile: benchmarks/profile_step.py, where a step's time goes.
 #
+# On an NVIDIA H200 (2026-11-27) all of it took about 9 minutes.
 # Each step writes its output to OUT_DIR/<step>.txt; a failed or timed-out
 # step is reported and the next one still runs. With BUDGET (seconds) set,
 # each step's limit shrinks to what is left of it and a step with under 20 s
@@ -29,7 +30,7 @@ mkdir -p "$out"
 out=$(cd "$out" && pwd)
 cd "$(dirname "$0")/.."
 budget=${BUDGET:-0}
-longer=${LONGER:-100}
+epochs=${EPOCHS:-80}
 
 if ! python -c "import torch, sys; sys.exit(not torch.cuda.is_available())"; then
     echo "no CUDA GPU: these measurements need one" >&2
@@ -80,17 +81,15 @@ if wanted train_20ep; then
         cp "$run/checkpoint.pt" "$run/step$((20 * epoch)).pt"
 fi
 
-train_longer() {  # more 20-epoch segments while LONGER seconds allow
-    local start=$SECONDS steps=$((20 * epoch)) took=0 t
-    while [ -f "$run/checkpoint.pt" ]; do
-        [ $((SECONDS - start + took)) -le "$longer" ] || break
+train_longer() {  # 20-epoch segments, each resuming the last, to EPOCHS epochs
+    local steps=$((20 * epoch)) t
+    while [ "$steps" -lt $((epochs * epoch)) ]; do
         steps=$((steps + 20 * epoch))
         t=$SECONDS
         echo "-- resuming to step $steps"
         $train --steps "$steps" --quiet || return 1
         cp "$run/checkpoint.pt" "$run/step$steps.pt"
-        took=$((SECONDS - t))
-        echo "-- step $steps after $took s"
+        echo "-- step $steps after $((SECONDS - t)) s"
     done
 }
 ship() {  # every kept checkpoint is a candidate; the best one ships
@@ -114,14 +113,14 @@ chapters() {  # chapters NUMBER...: time those chapters under `full`
 }
 
 # `timeout` runs programs, not shell functions: hand these to a child bash.
-export run epoch train first longer out
+export run epoch train first epochs out
 export -f train_longer ship chapters
 
 # The introduction and chapters 1 to 4 train on the CPU only: time them while
 # the GPU trains on.
 (
     [ -f "$run/checkpoint.pt" ] &&
-        step train_longer $((longer + 120)) bash -c train_longer
+        step train_longer 300 bash -c train_longer
     [ -n "$(ls "$run"/step*.pt 2>/dev/null)" ] && step ship 240 bash -c ship
 ) > "$out/background.txt" 2>&1 &
 step chapters_cpu 300 bash -c "chapters 00 01 02 03 04"
