@@ -347,6 +347,7 @@ class Trainer:
                 multi_avg_fn=get_ema_multi_avg_fn(cfg.ema_decay),
                 use_buffers=True,
             )
+        self._ema_updates = 0  # the EMA's n_averaged, mirrored on the host
         # What the step function trains: the models, or with several processes
         # their DistributedDataParallel wrappers, which average the gradients.
         self._replicas: tuple[nn.Module, nn.Module] = (
@@ -514,7 +515,7 @@ class Trainer:
                 f"rates or check the data for NaN values. ({exc})"
             ) from None
         if self.ema is not None:
-            self.ema.update_parameters(self.generator)
+            self._update_ema()
         self.step += 1
         if self.device.type == "cpu":
             # Reading a CPU tensor costs no device sync: check every step there.
@@ -526,6 +527,32 @@ class Trainer:
         self._n_summed += 1
         for cb in self.callbacks:
             cb.on_step(self, metrics)
+
+    @torch.no_grad()
+    def _update_ema(self) -> None:
+        """One update of the EMA generator, as ``AveragedModel.update_parameters``
+        with ``get_ema_multi_avg_fn`` makes it (a copy at the first update, then
+        ``lerp`` towards the generator by ``1 - decay``, its buffers included),
+        without reading the update count back from the device: that method
+        does twice per call, and on a GPU each read waits for the step to
+        finish, so the host could never run ahead of the device."""
+        assert self.ema is not None and self.config.ema_decay is not None
+        ema = [*self.ema.module.parameters(), *self.ema.module.buffers()]
+        now = [*self.generator.parameters(), *self.generator.buffers()]
+        averaged, current = [], []
+        for e, m in zip(ema, now, strict=True):
+            if e.is_floating_point():
+                averaged.append(e)
+                current.append(m)
+            else:  # a count (BatchNorm's num_batches_tracked) is not averaged
+                e.copy_(m)
+        if self._ema_updates == 0:
+            for e, m in zip(averaged, current, strict=True):
+                e.copy_(m)
+        else:
+            torch._foreach_lerp_(averaged, current, 1.0 - self.config.ema_decay)
+        self.ema.n_averaged += 1
+        self._ema_updates += 1
 
     def _log(self) -> dict[str, float]:
         """Average the figures since the last log (one host sync) and check them."""
@@ -667,6 +694,7 @@ class Trainer:
         self._graphed = None  # the optimizers' state tensors were replaced
         if self.ema is not None and state.get("ema") is not None:
             self.ema.load_state_dict(state["ema"])
+            self._ema_updates = int(self.ema.n_averaged)
         self.step = int(state["step"])
         torch.set_rng_state(state["rng"]["torch"])
         try:

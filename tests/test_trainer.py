@@ -125,6 +125,48 @@ def test_ema_generator_lags_the_raw_one(shapes, tiny_cfg):
     )
 
 
+def test_ema_update_is_averaged_models(shapes, tiny_cfg):
+    # The trainer's own EMA update gives what torch's AveragedModel with the EMA
+    # function gives, tensor for tensor, from the first update (a copy) on.
+    from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
+
+    cfg = replace(tiny_cfg, ema_decay=0.9)
+    trainer = Trainer(cfg, shapes, device="cpu", progress=False)
+    reference = AveragedModel(
+        trainer.generator,
+        multi_avg_fn=get_ema_multi_avg_fn(cfg.ema_decay),
+        use_buffers=True,
+    )
+    trainer.callbacks.append(
+        LambdaCallback(on_step=lambda t, _: reference.update_parameters(t.generator))
+    )
+    trainer.fit(4)
+    ours, theirs = trainer.ema.state_dict(), reference.state_dict()
+    assert ours.keys() == theirs.keys()
+    for key, value in ours.items():
+        if value.is_floating_point():
+            assert torch.equal(value, theirs[key]), key
+    assert int(trainer.ema.n_averaged) == 4
+    # a count is copied from the generator, not averaged
+    raw = trainer.generator.state_dict()
+    counts = [k for k in ours if k.endswith("num_batches_tracked")]
+    assert counts
+    assert all(torch.equal(ours[k], raw[k.removeprefix("module.")]) for k in counts)
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
+def test_ema_update_does_not_wait_for_the_gpu(shapes, tiny_cfg):
+    trainer = Trainer(
+        replace(tiny_cfg, ema_decay=0.99), shapes, device="cuda", progress=False
+    )
+    trainer.fit(2)
+    torch.cuda.set_sync_debug_mode("error")
+    try:
+        trainer._update_ema()
+    finally:
+        torch.cuda.set_sync_debug_mode("default")
+
+
 def test_nan_loss_stops_training_and_keeps_the_last_good_checkpoint(
     tmp_path, shapes, tiny_cfg
 ):
