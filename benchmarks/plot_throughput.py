@@ -14,6 +14,7 @@ SERIES = [  # (label, key in each run); a key a run lacks is not drawn
     ("reference loop (eager, DataLoader, .item() per step)", "reference_img_s"),
     ("gankit Trainer, eager", "gankit_eager_img_s"),
     ("gankit Trainer, default (CUDA graph on a GPU)", "gankit_img_s"),
+    ("gankit Trainer, channels_last", "gankit_channels_last_img_s"),
 ]
 
 

@@ -56,10 +56,11 @@ def reference_loop(
 
 
 def trainer_loop(
-    data, cfg: GANConfig, device: torch.device, steps: int, warmup: int
+    data, cfg: GANConfig, device: torch.device, steps: int, warmup: int, **options
 ) -> float:
-    """gankit's Trainer with its defaults; returns images per second."""
-    trainer = Trainer(cfg, data, device=device, progress=False)
+    """gankit's Trainer, with its defaults unless ``options`` (constructor
+    arguments) say otherwise; returns images per second."""
+    trainer = Trainer(cfg, data, device=device, progress=False, **options)
     trainer.fit(warmup)
     sync(device)
     t0 = time.perf_counter()
@@ -208,12 +209,24 @@ def main(argv: list[str] | None = None) -> int:
             "gflop_per_image": flops / b / 1e9,
             "peak_share": share,
         }
-        results["runs"].append(run)
         print(
             f"batch {b:4d}: reference {ref:10.0f} img/s | gankit {ours:10.0f} img/s"
             f" | x{ours / ref:.2f} | {flops / b / 1e9:.2f} GFLOP/img"
             + (f" | {100 * share:.2f}% of {peak:.0f} TFLOP/s" if share else "")
         )
+        if gpu:  # what the graph brings, and what the NHWC layout would add
+            variants = {
+                "gankit_eager_img_s": {"fast": False},
+                "gankit_channels_last_img_s": {"channels_last": True},
+            }
+            for key, options in variants.items():
+                run[key] = trainer_loop(data, cfg, device, steps, warmup, **options)
+            print(
+                f"            gankit eager {run['gankit_eager_img_s']:10.0f} img/s"
+                f" | gankit channels_last "
+                f"{run['gankit_channels_last_img_s']:10.0f} img/s"
+            )
+        results["runs"].append(run)
     if gpu and args.check_steps > 0:
         results["graph_vs_eager"] = check_equivalence(data, device, args.check_steps)
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)

@@ -74,6 +74,7 @@ def _train(args: argparse.Namespace) -> int:
     data = load_dataset(cfg.dataset, args.data_root, download=not args.offline)
     kwargs = dict(
         fast=not args.no_fast,
+        channels_last=args.channels_last,
         device=args.device,
         out_dir=out,
         progress=not args.quiet,
@@ -181,6 +182,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--no-fast",
         action="store_true",
         help="on a GPU, train eagerly instead of replaying CUDA graphs",
+    )
+    t.add_argument(
+        "--channels-last",
+        action="store_true",
+        help="keep weights and batches in the channels-last (NHWC) layout",
     )
     t.set_defaults(func=_train)
 

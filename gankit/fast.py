@@ -43,6 +43,8 @@ class GraphedStep:
     """``train_step`` captured in a CUDA graph; call it like ``train_step``'s tail.
 
     The optimizers must have been built with ``capturable=True``.
+    ``memory_format`` is the layout of the real batch's buffer: the one the
+    models' weights are kept in.
 
     Shape:
         - real: ``(B, C, S, S)``; z: ``(B, z_dim)``, the batch size fixed at capture.
@@ -57,6 +59,7 @@ class GraphedStep:
         cfg: GANConfig,
         step_fn: Callable[..., dict[str, Tensor]] = train_step,
         warmup: int = 3,
+        memory_format: torch.memory_format = torch.contiguous_format,
     ) -> None:
         device = next(generator.parameters()).device
         if device.type != "cuda":
@@ -64,9 +67,14 @@ class GraphedStep:
         self.args = (generator, discriminator, opt_g, opt_d)
         self.cfg = cfg
         b = cfg.batch_size
-        self.real = torch.zeros(
-            b, cfg.channels, cfg.image_size, cfg.image_size, device=device
-        )
+        self.real = torch.empty(
+            b,
+            cfg.channels,
+            cfg.image_size,
+            cfg.image_size,
+            device=device,
+            memory_format=memory_format,
+        ).zero_()
         self.z = torch.zeros(b, cfg.z_dim, device=device)
         models, opts = (generator, discriminator), (opt_g, opt_d)
         before = {id(t): t.detach().clone() for t in _state_tensors(models, opts)}
@@ -102,10 +110,19 @@ def try_graph(
     opt_d: torch.optim.Optimizer,
     cfg: GANConfig,
     step_fn: Callable[..., dict[str, Tensor]] = train_step,
+    memory_format: torch.memory_format = torch.contiguous_format,
 ) -> GraphedStep | None:
     """A :class:`GraphedStep`, or None (with a warning) where capture fails."""
     try:
-        return GraphedStep(generator, discriminator, opt_g, opt_d, cfg, step_fn)
+        return GraphedStep(
+            generator,
+            discriminator,
+            opt_g,
+            opt_d,
+            cfg,
+            step_fn,
+            memory_format=memory_format,
+        )
     except Exception as exc:  # noqa: BLE001 - any failure means: train eagerly
         warnings.warn(
             f"CUDA graph capture failed, training eagerly instead: {exc}",

@@ -193,7 +193,7 @@ def export_generator(
     g = load_generator(checkpoint_path, use_ema=use_ema)
     tensors = {}
     for k, v in g.state_dict().items():
-        v = v.detach().cpu()
+        v = v.detach().cpu().contiguous()  # safetensors stores the plain layout
         if half and v.is_floating_point():
             v = v.half()
             if not bool(torch.isfinite(v).all()):

@@ -261,6 +261,11 @@ class Trainer:
             feature-matching step here.
         sync_bn: under ``torchrun`` on GPUs, synchronise batch norm across
             processes (SyncBatchNorm); one process has nothing to synchronise.
+        channels_last: keep the models' weights and the real batches in the
+            channels-last memory layout (NHWC), which cuDNN's convolutions
+            otherwise convert to and from inside every call. The same
+            arithmetic; whether it is faster depends on the device, so it is
+            off by default (``benchmarks/throughput.py`` measures both).
 
     Under ``torchrun`` with several processes, ``batch_size`` is the global
     batch, shared out between the ranks; only rank 0 shows progress, calls
@@ -290,6 +295,7 @@ class Trainer:
         fast: bool | None = None,
         step_fn: Callable[..., dict[str, Tensor]] | None = None,
         sync_bn: bool = False,
+        channels_last: bool = False,
     ) -> None:
         self.config = cfg = config if config is not None else GANConfig()
         if data is None:
@@ -316,8 +322,13 @@ class Trainer:
         self.step_fn = step_fn if step_fn is not None else train_step
 
         g, d = build_models(cfg)
-        self.generator: Generator = g.to(self.device)
-        self.discriminator: Discriminator = d.to(self.device)
+        self.memory_format = (
+            torch.channels_last if channels_last else torch.contiguous_format
+        )
+        self.generator: Generator = g.to(self.device, memory_format=self.memory_format)
+        self.discriminator: Discriminator = d.to(
+            self.device, memory_format=self.memory_format
+        )
         cuda = self.device.type == "cuda"
         # No CUDA graph across processes: DistributedDataParallel averages the
         # gradients from host-side autograd hooks (and re-plans its buckets
@@ -468,7 +479,7 @@ class Trainer:
         return self.history
 
     def _one_step(self) -> None:
-        real = self.next_batch()
+        real = self.next_batch().contiguous(memory_format=self.memory_format)
         z = sample_z(
             self.config.batch_size,
             self.config.z_dim,
@@ -488,6 +499,7 @@ class Trainer:
                     self.opt_d,
                     self.config,
                     self.step_fn,
+                    memory_format=self.memory_format,
                 )
                 or False
             )
@@ -691,6 +703,13 @@ class Trainer:
                 {**g, **self._opt_flags} for g in saved["param_groups"]
             ]
             opt.load_state_dict(saved)
+            # Adam's moments in their parameter's layout: a fused update walks
+            # both as one flat array, and a checkpoint may come from a trainer
+            # with the other memory format.
+            for param, moments in opt.state.items():
+                for name, value in moments.items():
+                    if isinstance(value, Tensor) and value.shape == param.shape:
+                        moments[name] = torch.empty_like(param).copy_(value)
         self._graphed = None  # the optimizers' state tensors were replaced
         if self.ema is not None and state.get("ema") is not None:
             self.ema.load_state_dict(state["ema"])
