@@ -62,6 +62,16 @@ def test_flags_given_on_resume_override_the_checkpoint(run):
     assert (cfg["log_every"], cfg["ema_decay"], cfg["batch_size"]) == (5, 0.5, 8)
 
 
+def test_a_run_resumes_in_the_channels_last_layout(run):
+    # The layout is how the step computes, not what it learns: a checkpoint
+    # written in one layout resumes in the other.
+    assert train(run, "--steps", "3", "--channels-last") == 0
+    state = load_checkpoint(run / CHECKPOINT_NAME)
+    assert state["step"] == 3
+    weights = [v for v in state["generator"].values() if v.dim() == 4]
+    assert weights and all(torch.isfinite(w).all() for w in weights)
+
+
 def test_resuming_on_another_dataset_is_refused_and_changes_nothing(run, capsys):
     before = (run / CHECKPOINT_NAME).read_bytes()
     assert train(run, "--steps", "3", "--dataset", "fashion-mnist") == 2
