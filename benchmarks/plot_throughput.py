@@ -15,6 +15,8 @@ SERIES = [  # (label, key in each run); a key a run lacks is not drawn
     ("gankit Trainer, eager", "gankit_eager_img_s"),
     ("gankit Trainer, default (CUDA graph on a GPU)", "gankit_img_s"),
     ("gankit Trainer, channels_last", "gankit_channels_last_img_s"),
+    ("gankit Trainer, bf16 autocast", "gankit_bf16_img_s"),
+    ("gankit Trainer, bf16 and channels_last", "gankit_bf16_channels_last_img_s"),
 ]
 
 

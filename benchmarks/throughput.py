@@ -7,8 +7,10 @@ In one process, on one device, with the same model, batch size and data, it
 times (a) a loop written the way the reference PyTorch DCGAN example writes
 it (``gankit.reference``: eager fp32, a DataLoader over the dataset,
 ``.item()`` on the losses every step) and (b) gankit's Trainer with its
-defaults. It prints images per second for both, their ratio, and the share of
-the device's peak FLOP rate that the trainer reaches, with the FLOPs of one
+defaults; on a GPU also the Trainer without its CUDA graph, and with the
+channels-last layout and bfloat16 autocast, each alone and together. It
+prints images per second for both, their ratio, and the share of the
+device's peak FLOP rate that the trainer reaches, with the FLOPs of one
 training step counted by ``torch.utils.flop_counter.FlopCounterMode``; and
 writes everything to JSON.
 """
@@ -214,18 +216,17 @@ def main(argv: list[str] | None = None) -> int:
             f" | x{ours / ref:.2f} | {flops / b / 1e9:.2f} GFLOP/img"
             + (f" | {100 * share:.2f}% of {peak:.0f} TFLOP/s" if share else "")
         )
-        if gpu:  # what the graph brings, and what the NHWC layout would add
+        if gpu:  # what the graph brings, and what layout and precision would add
             variants = {
-                "gankit_eager_img_s": {"fast": False},
-                "gankit_channels_last_img_s": {"channels_last": True},
+                "eager": {"fast": False},
+                "channels_last": {"channels_last": True},
+                "bf16": {"precision": "bf16"},
+                "bf16_channels_last": {"precision": "bf16", "channels_last": True},
             }
-            for key, options in variants.items():
-                run[key] = trainer_loop(data, cfg, device, steps, warmup, **options)
-            print(
-                f"            gankit eager {run['gankit_eager_img_s']:10.0f} img/s"
-                f" | gankit channels_last "
-                f"{run['gankit_channels_last_img_s']:10.0f} img/s"
-            )
+            for name, options in variants.items():
+                rate = trainer_loop(data, cfg, device, steps, warmup, **options)
+                run[f"gankit_{name}_img_s"] = rate
+                print(f"            gankit {name:20s} {rate:10.0f} img/s")
         results["runs"].append(run)
     if gpu and args.check_steps > 0:
         results["graph_vs_eager"] = check_equivalence(data, device, args.check_steps)

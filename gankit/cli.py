@@ -75,6 +75,7 @@ def _train(args: argparse.Namespace) -> int:
     kwargs = dict(
         fast=not args.no_fast,
         channels_last=args.channels_last,
+        precision=args.precision,
         device=args.device,
         out_dir=out,
         progress=not args.quiet,
@@ -187,6 +188,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--channels-last",
         action="store_true",
         help="keep weights and batches in the channels-last (NHWC) layout",
+    )
+    t.add_argument(
+        "--precision",
+        choices=["fp32", "bf16"],
+        default="fp32",
+        help="bf16: each step under autocast to bfloat16 (weights stay float32)",
     )
     t.set_defaults(func=_train)
 

@@ -18,8 +18,11 @@ recording itself computes nothing).
 
 from __future__ import annotations
 
+import contextlib
 import warnings
 from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
+from typing import Any
 
 import torch
 from torch import Tensor, nn
@@ -44,7 +47,8 @@ class GraphedStep:
 
     The optimizers must have been built with ``capturable=True``.
     ``memory_format`` is the layout of the real batch's buffer: the one the
-    models' weights are kept in.
+    models' weights are kept in. ``autocast`` makes the context the step is
+    recorded in (e.g. ``torch.autocast`` to bfloat16, its cache off).
 
     Shape:
         - real: ``(B, C, S, S)``; z: ``(B, z_dim)``, the batch size fixed at capture.
@@ -60,6 +64,7 @@ class GraphedStep:
         step_fn: Callable[..., dict[str, Tensor]] = train_step,
         warmup: int = 3,
         memory_format: torch.memory_format = torch.contiguous_format,
+        autocast: Callable[[], AbstractContextManager[Any]] = contextlib.nullcontext,
     ) -> None:
         device = next(generator.parameters()).device
         if device.type != "cuda":
@@ -81,7 +86,7 @@ class GraphedStep:
         try:
             side = torch.cuda.Stream()
             side.wait_stream(torch.cuda.current_stream())
-            with torch.cuda.stream(side):
+            with torch.cuda.stream(side), autocast():
                 for _ in range(warmup):
                     step_fn(*self.args, self.real, self.z, cfg)
             torch.cuda.current_stream().wait_stream(side)
@@ -92,7 +97,7 @@ class GraphedStep:
                     # is zero in a fresh optimizer.
                     t.copy_(before[id(t)]) if id(t) in before else t.zero_()
         self.graph = torch.cuda.CUDAGraph()
-        with torch.cuda.graph(self.graph):
+        with torch.cuda.graph(self.graph), autocast():
             self.out = step_fn(*self.args, self.real, self.z, cfg)
 
     def __call__(self, real: Tensor, z: Tensor) -> dict[str, Tensor]:
@@ -111,6 +116,7 @@ def try_graph(
     cfg: GANConfig,
     step_fn: Callable[..., dict[str, Tensor]] = train_step,
     memory_format: torch.memory_format = torch.contiguous_format,
+    autocast: Callable[[], AbstractContextManager[Any]] = contextlib.nullcontext,
 ) -> GraphedStep | None:
     """A :class:`GraphedStep`, or None (with a warning) where capture fails."""
     try:
@@ -122,6 +128,7 @@ def try_graph(
             cfg,
             step_fn,
             memory_format=memory_format,
+            autocast=autocast,
         )
     except Exception as exc:  # noqa: BLE001 - any failure means: train eagerly
         warnings.warn(

@@ -4,6 +4,7 @@
 #     GANKIT_DATA=... bash scripts/gpu_measurements.sh OUT_DIR
 #     BUDGET=550 GANKIT_DATA=... bash scripts/gpu_measurements.sh OUT_DIR
 #
+# 0. gpu_tests: the tests that need a CUDA GPU (the graph path's);
 # 1. train_20ep: benchmarks/cli_wall_time.py times `python -m gankit train`
 #    for 20 MNIST epochs (the article's 2 G steps per D step, EMA 0.999) from
 #    launch to checkpoint, and keeps the run in runs/gpu-mnist;
@@ -73,6 +74,9 @@ run=runs/gpu-mnist
 epoch=468  # steps of 128 in one MNIST epoch (60,000 // 128)
 train="python -m gankit train --dataset mnist --batch-size 128 --offline --out $run"
 first="$train --steps $((20 * epoch)) --device auto --ema 0.999"
+
+step gpu_tests 150 python -m pytest -q -rs -p no:cacheprovider \
+    tests/test_fast.py tests/test_trainer.py
 
 if wanted train_20ep; then
     rm -rf "$run"

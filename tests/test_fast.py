@@ -1,5 +1,8 @@
 """What a CPU can check of the CUDA-graph path; the GPU run is benchmarked."""
 
+import math
+import warnings
+
 import pytest
 import torch
 
@@ -48,3 +51,26 @@ def test_graph_and_eager_paths_learn_the_same_on_a_gpu():
     graph = Trainer(cfg, data, device="cuda", progress=False, fast=True).fit(20)
     assert graph.d_loss == pytest.approx(eager.d_loss, rel=1e-3, abs=1e-4)
     assert graph.g_loss == pytest.approx(eager.g_loss, rel=1e-3, abs=1e-4)
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
+@pytest.mark.parametrize(
+    "options",
+    [
+        {"channels_last": True},
+        {"precision": "bf16"},
+        {"precision": "bf16", "channels_last": True},
+    ],
+)
+def test_the_graph_captures_the_other_layouts_and_precisions(options):
+    data = synthetic_dataset(512, channels=3)
+    cfg = GANConfig(batch_size=64, log_every=5, channels=3)
+    plain = Trainer(cfg, data, device="cuda", progress=False).fit(20)
+    trainer = Trainer(cfg, data, device="cuda", progress=False, **options)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a failed capture warns and trains eagerly
+        history = trainer.fit(20)
+    assert trainer._graphed
+    assert all(math.isfinite(v) for v in history.d_loss + history.g_loss)
+    # the first log (steps 1 to 5) starts from the same weights
+    assert history.d_loss[0] == pytest.approx(plain.d_loss[0], rel=5e-2)
