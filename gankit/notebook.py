@@ -1,7 +1,8 @@
 """Helpers for the book's notebooks: show gankit's real code, glue figures.
 
 Chapters never paste a copy of gankit's code; they display the source of the
-object itself, so the page and the package cannot drift apart.
+object itself, so the page and the package cannot drift apart. Tested in
+``tests/test_notebook.py``.
 """
 
 from __future__ import annotations

@@ -13,7 +13,6 @@ from pathlib import Path
 
 import torch
 from torch import Tensor
-from torchvision.utils import make_grid
 
 from .data import to_signed_unit
 
@@ -38,6 +37,10 @@ def image_grid(images: Tensor, nrow: int | None = None, padding: int = 2) -> Ten
     Shape:
         - images: ``(N, C, H, W)``. Output: ``(3, H', W')`` in [0, 1].
     """
+    # Imported here: all of torchvision loads with it, a second or two that
+    # `import gankit` (and every run of the CLI) need not wait for.
+    from torchvision.utils import make_grid
+
     images = _as_float(images)
     if nrow is None:
         nrow = max(1, round(len(images) ** 0.5))

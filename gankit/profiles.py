@@ -9,7 +9,7 @@ Read from the environment variable ``GANKIT_PROFILE``:
 - ``full``: the article's training from scratch; the default with a CUDA GPU.
 
 Chapters print the profile they ran under, and every figure they quote comes
-from that run.
+from that run. Tested in ``tests/test_profiles.py``.
 """
 
 from __future__ import annotations
