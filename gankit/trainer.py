@@ -728,10 +728,14 @@ class Trainer:
             opt.load_state_dict(saved)
             # Adam's moments in their parameter's layout: a fused update walks
             # both as one flat array, and a checkpoint may come from a trainer
-            # with the other memory format.
+            # with the other memory format (only then is a moment copied).
             for param, moments in opt.state.items():
                 for name, value in moments.items():
-                    if isinstance(value, Tensor) and value.shape == param.shape:
+                    if (
+                        isinstance(value, Tensor)
+                        and value.shape == param.shape
+                        and value.stride() != param.stride()
+                    ):
                         moments[name] = torch.empty_like(param).copy_(value)
         self._graphed = None  # the optimizers' state tensors were replaced
         if self.ema is not None and state.get("ema") is not None:
