@@ -12,7 +12,8 @@ channels-last layout and bfloat16 autocast, each alone and together. It
 prints images per second for both, their ratio, and the share of the
 device's peak FLOP rate that the trainer reaches, with the FLOPs of one
 training step counted by ``torch.utils.flop_counter.FlopCounterMode``; and
-writes everything to JSON.
+writes everything to JSON. With ``--repeats N`` the two loops take turns N
+times and the medians are reported, with the ratio's range over the turns.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import argparse
 import itertools
 import json
 import platform
+import statistics
 import time
 from dataclasses import replace
 from datetime import date
@@ -155,6 +157,14 @@ def main(argv: list[str] | None = None) -> int:
         help="the device's peak rate for the FLOP share (default: 790 "
         "on CUDA, the H100/H200 bf16 dense figure; none on CPU)",
     )
+    p.add_argument(
+        "--repeats",
+        type=int,
+        default=None,
+        help="times each pair of loops runs, alternating, reported as the median "
+        "and the range (default: 1 on GPU, 3 on CPU, where neighbours' load "
+        "moves single runs by about 10%%)",
+    )
     p.add_argument("--threads", type=int, default=None, help="CPU threads")
     p.add_argument(
         "--check-steps",
@@ -173,6 +183,9 @@ def main(argv: list[str] | None = None) -> int:
     steps = args.steps or (300 if gpu else 8)
     warmup = args.warmup if args.warmup is not None else (30 if gpu else 2)
     peak = args.peak_tflops or (790.0 if gpu else None)
+    repeats = args.repeats if args.repeats is not None else (1 if gpu else 3)
+    if repeats < 1:
+        raise SystemExit(f"--repeats must be at least 1, got {repeats}")
     if args.dataset == "synthetic":
         data = synthetic_dataset(4096)
     else:
@@ -187,6 +200,7 @@ def main(argv: list[str] | None = None) -> int:
         "threads": torch.get_num_threads(),
         "steps": steps,
         "warmup": warmup,
+        "repeats": repeats,
         "peak_tflops": peak,
         "runs": [],
     }
@@ -200,20 +214,32 @@ def main(argv: list[str] | None = None) -> int:
             GANConfig.for_dataset("mnist"), batch_size=b, g_steps_per_d_step=1
         )
         flops = flops_per_step(cfg, device)
-        ref = reference_loop(data, cfg, device, steps, warmup)
-        ours = trainer_loop(data, cfg, device, steps, warmup)
+        refs, ours_runs = [], []
+        for _ in range(repeats):  # alternating, so slow spells hit both loops
+            refs.append(reference_loop(data, cfg, device, steps, warmup))
+            ours_runs.append(trainer_loop(data, cfg, device, steps, warmup))
+        ref, ours = statistics.median(refs), statistics.median(ours_runs)
+        ratios = [o / r for o, r in zip(ours_runs, refs, strict=True)]
         share = (ours * flops / b) / (peak * 1e12) if peak else None
         run = {
             "batch": b,
-            "reference_img_s": ref,
+            "reference_img_s": ref,  # medians over the repeats
             "gankit_img_s": ours,
             "ratio": ours / ref,
+            "reference_runs_img_s": refs,
+            "gankit_runs_img_s": ours_runs,
+            "ratio_per_repeat": ratios,
             "gflop_per_image": flops / b / 1e9,
             "peak_share": share,
         }
+        spread = (
+            f" (per repeat x{min(ratios):.2f} to x{max(ratios):.2f})"
+            if repeats > 1
+            else ""
+        )
         print(
             f"batch {b:4d}: reference {ref:10.0f} img/s | gankit {ours:10.0f} img/s"
-            f" | x{ours / ref:.2f} | {flops / b / 1e9:.2f} GFLOP/img"
+            f" | x{ours / ref:.2f}{spread} | {flops / b / 1e9:.2f} GFLOP/img"
             + (f" | {100 * share:.2f}% of {peak:.0f} TFLOP/s" if share else "")
         )
         if gpu:  # what the graph brings, and what layout and precision would add
