@@ -17,6 +17,7 @@ import argparse
 import sys
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import torch
 
@@ -40,14 +41,16 @@ class GridWriter(Callback):
         save_grid(images, self.folder / "latest.png", nrow=6)
 
 
-def _base_config(args: argparse.Namespace, ckpt: Path) -> GANConfig:
+def _base_config(
+    args: argparse.Namespace, ckpt: Path, state: dict[str, Any] | None
+) -> GANConfig:
     """The config a run starts from before its flags apply: the checkpoint's
-    own when ``--out`` holds one (a resumed run keeps its EMA, cadence and
-    hyper-parameters unless a flag says otherwise), else the article's
-    defaults for ``--dataset``."""
-    if not ckpt.exists():
+    own when ``--out`` holds one (``state``, as read from ``ckpt``: a resumed
+    run keeps its EMA, cadence and hyper-parameters unless a flag says
+    otherwise), else the article's defaults for ``--dataset``."""
+    if state is None:
         return GANConfig.for_dataset(args.dataset or "mnist")
-    saved = GANConfig(**load_checkpoint(ckpt)["config"])
+    saved = GANConfig(**state["config"])
     if args.dataset is not None and args.dataset != saved.dataset:
         raise ValueError(
             f"{ckpt} was trained on {saved.dataset!r}, not {args.dataset!r}; "
@@ -59,7 +62,8 @@ def _base_config(args: argparse.Namespace, ckpt: Path) -> GANConfig:
 def _train(args: argparse.Namespace) -> int:
     out = Path(args.out)
     ckpt = out / CHECKPOINT_NAME
-    cfg = _base_config(args, ckpt)
+    state = load_checkpoint(ckpt) if ckpt.exists() else None  # read once
+    cfg = _base_config(args, ckpt, state)
     overrides = {
         "max_steps": args.steps,
         "seed": args.seed,
@@ -82,8 +86,8 @@ def _train(args: argparse.Namespace) -> int:
         callbacks=[GridWriter(out / "samples")],
         sync_bn=args.sync_bn,
     )
-    if ckpt.exists():
-        trainer = Trainer.from_checkpoint(ckpt, data, config=cfg, **kwargs)
+    if state is not None:
+        trainer = Trainer.from_checkpoint(state, data, config=cfg, **kwargs)
         if trainer.ranks.is_main:
             print(f"resuming from {ckpt} at step {trainer.step}", file=sys.stderr)
     else:

@@ -16,11 +16,12 @@ from __future__ import annotations
 
 import contextlib
 import math
+import os
 import signal
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from contextlib import AbstractContextManager
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -773,18 +774,45 @@ class Trainer:
     @classmethod
     def from_checkpoint(
         cls,
-        path: str | Path,
+        checkpoint: str | os.PathLike[str] | Mapping[str, Any],
         data: ImageData | Tensor,
+        *,
+        changes: Mapping[str, Any] | None = None,
+        config: GANConfig | None = None,
         **kwargs: Any,
     ) -> Trainer:
         """A trainer rebuilt from a checkpoint's config and state, ready to
-        continue with :meth:`fit`. ``kwargs`` go to the constructor (device,
-        out_dir, callbacks, progress); ``config`` may override non-architecture
-        fields such as ``max_steps``."""
-        state = load_checkpoint(path)
+        continue with :meth:`fit`.
+
+        Args:
+            checkpoint: a checkpoint's path, or what :func:`load_checkpoint`
+                returned for it (so a caller that has read it already need
+                not read it twice).
+            data: the training images, as for the constructor.
+            changes: fields of the saved config to change, e.g.
+                ``{"max_steps": 20_000}``; the others keep the saved values.
+            config: instead of ``changes``, a whole config to train with.
+            kwargs: go to the constructor (device, out_dir, callbacks, progress).
+
+        Raises:
+            CheckpointMismatchError: ``changes`` or ``config`` alter the
+                architecture (image size, channels, widths, z_dim).
+            ValueError: both ``changes`` and ``config`` are given, or
+                ``changes`` names a field GANConfig does not have.
+        """
+        if changes is not None and config is not None:
+            raise ValueError("give changes or config, not both")
+        state = (
+            checkpoint
+            if isinstance(checkpoint, Mapping)
+            else load_checkpoint(checkpoint)
+        )
         saved = GANConfig(**state["config"])
-        cfg = kwargs.pop("config", None) or saved
+        unknown = sorted(set(changes or {}) - {f.name for f in fields(GANConfig)})
+        if unknown:
+            raise ValueError(f"changes names {unknown}, which are not GANConfig fields")
+        cfg = config or replace(saved, **(changes or {}))
         check_architecture(asdict(saved), asdict(cfg))
         trainer = cls(cfg, data, **kwargs)
-        trainer.load_state_dict(state)
+        trainer.load_state_dict(dict(state))
         return trainer

@@ -75,6 +75,26 @@ def test_resume_is_bit_for_bit_the_same_as_one_run(tmp_path, shapes, tiny_cfg):
     assert whole.history.d_loss == resumed.history.d_loss
 
 
+def test_resume_changes_only_the_fields_it_names(tmp_path, shapes, tiny_cfg):
+    cfg = replace(tiny_cfg, g_steps_per_d_step=2, ema_decay=0.9, max_steps=3)
+    train(cfg, shapes, 3, out_dir=tmp_path)
+    state = load_checkpoint(tmp_path / CHECKPOINT_NAME)
+    # From the state already read: the file is not needed again.
+    (tmp_path / CHECKPOINT_NAME).unlink()
+    resumed = Trainer.from_checkpoint(
+        state, shapes, changes={"max_steps": 5}, device="cpu", progress=False
+    )
+    assert resumed.config == replace(cfg, max_steps=5)
+    assert resumed.step == 3
+    history = resumed.fit()  # to the changed max_steps
+    assert resumed.step == 5 and history.step[-1] == 5
+
+    with pytest.raises(ValueError, match=r"\['max_step'\].*not GANConfig fields"):
+        Trainer.from_checkpoint(state, shapes, changes={"max_step": 5})
+    with pytest.raises(ValueError, match="changes or config, not both"):
+        Trainer.from_checkpoint(state, shapes, changes={}, config=cfg)
+
+
 def test_history_callbacks_and_fixed_grid(shapes, tiny_cfg):
     seen = {"step": 0, "log": 0, "sample": 0, "end": 0}
     cb = LambdaCallback(
