@@ -62,6 +62,7 @@ from .trainer import (
     Trainer,
     TrainingDivergedError,
     build_models,
+    generator_updates,
     resolve_device,
     train_step,
 )
@@ -88,6 +89,7 @@ __all__ = [
     "GANConfig",
     "Generator",
     "generator_loss",
+    "generator_updates",
     "glue",
     "History",
     "image_grid",

@@ -24,7 +24,7 @@ import torch
 from torch import Tensor, nn
 
 from .config import GANConfig
-from .trainer import discriminator_update, step_figures
+from .trainer import discriminator_update, generator_updates, step_figures
 
 
 def feature_matching_loss(real_features: Tensor, fake_features: Tensor) -> Tensor:
@@ -77,23 +77,19 @@ def feature_matching_step(
             f"got {type(discriminator).__name__}"
         )
     d = discriminator_update(generator, discriminator, opt_d, real, z, cfg)
-    fake = d.fake
-    discriminator.requires_grad_(False)
-    try:
-        with torch.no_grad():  # the target: the updated D's view of real data
-            real_features = discriminator.features_of(real)  # (B, F)
-        for i in range(cfg.g_steps_per_d_step):
-            if i > 0:  # G changed: draw the images again
-                fake = generator(z)
-            g_loss = feature_matching_loss(
-                real_features, discriminator.features_of(fake)
-            )
-            opt_g.zero_grad(set_to_none=True)
-            g_loss.backward()
-            opt_g.step()
-    finally:
-        discriminator.requires_grad_(True)
-
+    with torch.no_grad():  # the target: the updated D's view of real data
+        real_features = discriminator.features_of(real)  # (B, F)
+    g_loss = generator_updates(
+        generator,
+        discriminator,
+        opt_g,
+        d.fake,
+        z,
+        cfg.g_steps_per_d_step,
+        lambda images: feature_matching_loss(
+            real_features, discriminator.features_of(images)
+        ),
+    )
     return step_figures(d, g_loss)
 
 

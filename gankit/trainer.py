@@ -137,6 +137,40 @@ def step_figures(d: DiscriminatorUpdate, g_loss: Tensor) -> dict[str, Tensor]:
     }
 
 
+def generator_updates(
+    generator: nn.Module,
+    discriminator: nn.Module,
+    opt_g: torch.optim.Optimizer,
+    fake: Tensor,
+    z: Tensor,
+    steps: int,
+    loss_of: Callable[[Tensor], Tensor],
+) -> Tensor:
+    """The second half of a training step: ``steps`` updates of G, each
+    minimising ``loss_of(images)`` with D frozen. Returns the last loss.
+
+    ``fake`` is ``G(z)`` from the discriminator's half, still attached to G's
+    graph, so the first update draws nothing new; later ones draw ``G(z)``
+    again, because G has changed.
+
+    Shape:
+        - fake: ``(B, C, S, S)``; z: ``(B, z_dim)``.
+    """
+    # D's weights need no gradient during G's steps; skipping it saves work.
+    discriminator.requires_grad_(False)
+    try:
+        for i in range(steps):
+            if i > 0:  # G changed: draw the images again
+                fake = generator(z)
+            g_loss = loss_of(fake)
+            opt_g.zero_grad(set_to_none=True)
+            g_loss.backward()
+            opt_g.step()
+    finally:
+        discriminator.requires_grad_(True)
+    return g_loss
+
+
 def train_step(
     generator: nn.Module,
     discriminator: nn.Module,
@@ -156,19 +190,15 @@ def train_step(
         - real: ``(B, C, S, S)`` in [-1, 1]; z: ``(B, z_dim)`` in [-1, 1].
     """
     d = discriminator_update(generator, discriminator, opt_d, real, z, cfg)
-    fake = d.fake
-    # D's weights need no gradient during G's steps; skipping it saves work.
-    discriminator.requires_grad_(False)
-    try:
-        for i in range(cfg.g_steps_per_d_step):
-            if i > 0:  # G changed: draw the images again
-                fake = generator(z)
-            g_loss = generator_loss(discriminator(fake), cfg.g_loss)
-            opt_g.zero_grad(set_to_none=True)
-            g_loss.backward()
-            opt_g.step()
-    finally:
-        discriminator.requires_grad_(True)
+    g_loss = generator_updates(
+        generator,
+        discriminator,
+        opt_g,
+        d.fake,
+        z,
+        cfg.g_steps_per_d_step,
+        lambda images: generator_loss(discriminator(images), cfg.g_loss),
+    )
     return step_figures(d, g_loss)
 
 

@@ -15,7 +15,8 @@ from gankit import (
     resolve_device,
     synthetic_dataset,
 )
-from gankit.trainer import CHECKPOINT_NAME
+from gankit.losses import generator_loss
+from gankit.trainer import CHECKPOINT_NAME, build_models, generator_updates
 
 
 @pytest.fixture(scope="module")
@@ -125,6 +126,31 @@ def test_two_generator_steps_per_discriminator_step(shapes, tiny_cfg):
     adam_steps = [s["step"].item() for s in trainer.opt_g.state.values()]
     assert set(adam_steps) == {4.0}
     assert {s["step"].item() for s in trainer.opt_d.state.values()} == {2.0}
+
+
+def test_generator_updates_draw_afresh_after_the_first_and_leave_d_alone(tiny_cfg):
+    g, d = build_models(tiny_cfg)
+    opt_g = torch.optim.Adam(g.parameters(), lr=1e-3)
+    z = torch.rand(4, tiny_cfg.z_dim) * 2 - 1
+    first = g(z)
+    d_before = {k: v.clone() for k, v in d.state_dict().items()}
+    g_before = [p.clone() for p in g.parameters()]
+    seen = []
+
+    def loss_of(images):
+        seen.append(images)
+        return generator_loss(d(images), "non_saturating")
+
+    last = generator_updates(g, d, opt_g, first, z, 3, loss_of)
+    assert len(seen) == 3 and seen[0] is first  # the first reuses D's batch
+    assert not torch.equal(seen[1], first) and not torch.equal(seen[2], seen[1])
+    assert last is not None and last.requires_grad  # the third step's loss
+    assert all(p.requires_grad and p.grad is None for p in d.parameters())
+    for k, v in d.state_dict().items():  # BatchNorm's running stats did move
+        if "running" not in k and "num_batches" not in k:
+            assert torch.equal(v, d_before[k]), k
+    moved = zip(g_before, g.parameters(), strict=True)
+    assert all(not torch.equal(a, b) for a, b in moved)
 
 
 def test_sample_uses_inference_mode_and_leaves_training_state(shapes, tiny_cfg):
