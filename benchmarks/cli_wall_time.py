@@ -8,7 +8,8 @@ Launches ``python -m gankit train`` in a fresh process (so interpreter start-up,
 imports, data loading, CUDA initialisation and graph capture all count), waits
 for it to exit, checks the checkpoint is on disk and holds the requested step,
 and prints the seconds. With ``--out`` the run is kept there (and must not exist
-yet, so that nothing resumes), to be trained further or measured. A benchmark,
+yet, so that nothing resumes), to be trained further or measured, with the
+command that trained it in ``command.txt`` beside the checkpoint. A benchmark,
 not a test.
 """
 
@@ -16,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shlex
 import subprocess
 import sys
 import tempfile
@@ -67,7 +69,10 @@ def main(argv: list[str] | None = None) -> int:
         step = load_checkpoint(Path(out) / "checkpoint.pt")["step"]
     if step != steps:
         raise SystemExit(f"the checkpoint holds step {step}, expected {steps}")
-    print(" ".join(command[1:]))
+    shown = shlex.join(["python", *command[1:]])
+    if args.out is not None:  # what trained the kept run, for its records
+        (args.out / "command.txt").write_text(shown + "\n")
+    print(shown)
     print(
         f"{args.epochs:g} epochs = {steps} steps of {args.batch_size}: {seconds:.1f} s "
         f"from launch to checkpoint ({steps * args.batch_size / seconds:,.0f} images/s)"

@@ -8,6 +8,10 @@
 # 1. train_20ep: benchmarks/cli_wall_time.py times `python -m gankit train`
 #    for 20 MNIST epochs (the article's 2 G steps per D step, EMA 0.999) from
 #    launch to checkpoint, and keeps the run in runs/gpu-mnist;
+# 1b. train_20ep_bf16: the same with --precision bf16 --channels-last (kept in
+#    runs/gpu-mnist-bf16), and compare_fd: the EMA generators of the two
+#    20-epoch runs measured alike (n=10,000, seed 0), so that bfloat16's effect
+#    on what is learned is read beside its effect on time;
 # 2. while the chapters that train on the CPU (introduction to 4) are timed
 #    under the `full` profile (chapters_cpu), the same run trains on in
 #    20-epoch segments to EPOCHS epochs (default 80; train_longer), keeping a
@@ -73,7 +77,6 @@ step() {  # step NAME SECONDS COMMAND...; returns the command's status
 run=runs/gpu-mnist
 epoch=468  # steps of 128 in one MNIST epoch (60,000 // 128)
 train="python -m gankit train --dataset mnist --batch-size 128 --offline --out $run"
-first="$train --steps $((20 * epoch)) --device auto --ema 0.999"
 
 step gpu_tests 150 python -m pytest -q -rs -p no:cacheprovider \
     tests/test_fast.py tests/test_trainer.py
@@ -84,6 +87,24 @@ if wanted train_20ep; then
         --out "$run" --extra --ema 0.999 &&
         cp "$run/checkpoint.pt" "$run/step$((20 * epoch)).pt"
 fi
+
+run_bf16=runs/gpu-mnist-bf16
+if wanted train_20ep_bf16; then
+    rm -rf "$run_bf16"
+    step train_20ep_bf16 200 python benchmarks/cli_wall_time.py --epochs 20 \
+        --out "$run_bf16" --extra --ema 0.999 --precision bf16 --channels-last
+fi
+compare_fd() {  # the two 20-epoch runs' EMA generators, n=10,000, seed 0
+    local ckpt
+    for ckpt in "$run/step$((20 * epoch)).pt" "$run_bf16/checkpoint.pt"; do
+        echo "-- $ckpt"
+        python -m gankit evaluate --checkpoint "$ckpt" --n 10000 --offline --json ||
+            return 1
+    done
+}
+export -f compare_fd
+export run run_bf16 epoch
+step compare_fd 120 bash -c compare_fd
 
 train_longer() {  # 20-epoch segments, each resuming the last, to EPOCHS epochs
     local steps=$((20 * epoch)) t
@@ -97,7 +118,8 @@ train_longer() {  # 20-epoch segments, each resuming the last, to EPOCHS epochs
     done
 }
 ship() {  # every kept checkpoint is a candidate; the best one ships
-    local args=() ckpt steps command
+    local args=() ckpt steps command first
+    first=$(cat "$run/command.txt") || return 1  # written by cli_wall_time.py
     for ckpt in "$run"/step*.pt; do
         steps=${ckpt##*/step}
         steps=${steps%.pt}
@@ -117,7 +139,7 @@ chapters() {  # chapters NUMBER...: time those chapters under `full`
 }
 
 # `timeout` runs programs, not shell functions: hand these to a child bash.
-export run epoch train first epochs out
+export run epoch train epochs out
 export -f train_longer ship chapters
 
 # The introduction and chapters 1 to 4 train on the CPU only: time them while
