@@ -2,6 +2,7 @@
 
     python benchmarks/profile_step.py --device cuda --batch 128
     python benchmarks/profile_step.py --device cpu --batch 16 --steps 2
+    python benchmarks/profile_step.py --precision bf16 --channels-last
 
 Trains the article's MNIST model (one generator step per discriminator step,
 as ``throughput.py`` does) eagerly, ``Trainer(fast=False)``, under
@@ -11,7 +12,9 @@ summed over all of them. It also times one step without the profiler: eager,
 and on a GPU the default path (the whole step replayed as one CUDA graph).
 When the graph's step takes about as long as its kernels add up to, the
 kernels bound it and fewer launches cannot help; when it takes much longer,
-something else does. A benchmark, not a test.
+something else does. ``--channels-last`` and ``--precision bf16`` profile the
+Trainer's options of those names (both trainers get them). A benchmark, not a
+test.
 """
 
 from __future__ import annotations
@@ -50,6 +53,15 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument(
         "--dataset", default="mnist", help="mnist (from $GANKIT_DATA) or synthetic"
     )
+    p.add_argument(
+        "--channels-last", action="store_true", help="Trainer(channels_last=True)"
+    )
+    p.add_argument(
+        "--precision",
+        choices=["fp32", "bf16"],
+        default="fp32",
+        help="Trainer(precision=...)",
+    )
     args = p.parse_args(argv)
     if args.steps < 1 or args.warmup < 1 or args.batch < 1:
         p.error("--steps, --warmup and --batch must be at least 1")
@@ -70,9 +82,13 @@ def main(argv: list[str] | None = None) -> int:
         sample_every=total,
     )
     name = torch.cuda.get_device_name() if gpu else "cpu"
-    print(f"device: {name}  torch {torch.__version__}  batch {args.batch}")
+    options = {"channels_last": args.channels_last, "precision": args.precision}
+    print(
+        f"device: {name}  torch {torch.__version__}  batch {args.batch}  "
+        f"precision {args.precision}  channels_last {args.channels_last}"
+    )
 
-    eager = Trainer(cfg, data, device=device, progress=False, fast=False)
+    eager = Trainer(cfg, data, device=device, progress=False, fast=False, **options)
     eager.fit(args.warmup)
     eager_s = seconds_per_step(eager, args.steps)
     activities = [ProfilerActivity.CPU] + ([ProfilerActivity.CUDA] if gpu else [])
@@ -103,7 +119,7 @@ def main(argv: list[str] | None = None) -> int:
         f"({args.batch / eager_s:,.0f} images/s)"
     )
     if gpu:
-        graphed = Trainer(cfg, data, device=device, progress=False)
+        graphed = Trainer(cfg, data, device=device, progress=False, **options)
         graphed.fit(args.warmup)
         graph_s = seconds_per_step(graphed, args.steps)
         print(

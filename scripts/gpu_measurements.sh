@@ -20,14 +20,18 @@
 #    gankit/weights/mnist_generator.* and copies them to OUT_DIR);
 # 3. chapters_gpu: chapters 5 and 6 under `full`, with the GPU to themselves;
 # 4. throughput: benchmarks/throughput.py at batches 64 to 512, and its plot;
-# 5. profile: benchmarks/profile_step.py, where a step's time goes.
+# 5. profile: benchmarks/profile_step.py, where a step's time goes;
+#    profile_bf16: the same with --precision bf16 --channels-last.
 #
 # On an NVIDIA H200 (2026-11-27) all of it took about 9 minutes.
 # Each step writes its output to OUT_DIR/<step>.txt; a failed or timed-out
 # step is reported and the next one still runs. With BUDGET (seconds) set,
 # each step's limit shrinks to what is left of it and a step with under 20 s
 # left is skipped, so the whole script ends within BUDGET. To run some steps
-# only, name them in ONLY, e.g. ONLY="throughput throughput_plot".
+# only, name them in ONLY, e.g. ONLY="throughput throughput_plot". The speed
+# measurements alone, without training on to ship or timing the chapters:
+#     ONLY="gpu_tests train_20ep train_20ep_bf16 compare_fd throughput \
+#         throughput_plot profile profile_bf16" BUDGET=540 bash ...
 set -uo pipefail
 
 out=${1:?usage: bash scripts/gpu_measurements.sh OUT_DIR}
@@ -159,6 +163,8 @@ step throughput 200 python benchmarks/throughput.py --device cuda \
 step throughput_plot 60 python benchmarks/plot_throughput.py \
     "$out/throughput.json" "$out/throughput.png"
 step profile 90 python benchmarks/profile_step.py --device cuda --batch 128
+step profile_bf16 90 python benchmarks/profile_step.py --device cuda --batch 128 \
+    --precision bf16 --channels-last
 
 failed=$(wc -l < "$out/failed.txt")
 echo "$failed step(s) failed or skipped: $(tr '\n' ' ' < "$out/failed.txt"); outputs in $out"
