@@ -34,6 +34,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import time
 import warnings
 from collections import OrderedDict
 from collections.abc import Iterator
@@ -706,7 +707,9 @@ def inception_fid(
 class EvaluationCallback(Callback):
     """Measures the generator every ``every`` steps during :meth:`Trainer.fit`.
 
-    Stores :func:`evaluate`'s figures in ``results`` (step -> dict) and warns
+    Stores :func:`evaluate`'s figures in ``results`` (step -> dict), and the
+    wall seconds all its measurements took in ``seconds`` (to subtract from a
+    timed run that should count training alone). It warns
     (:class:`ModeCollapseWarning`) when a class nearly vanishes from the
     generated images, or when the discriminator's last logged accuracy reaches
     ``d_accuracy_limit``: it then wins nearly every round, and the generator
@@ -756,6 +759,7 @@ class EvaluationCallback(Callback):
         self.d_accuracy_limit = d_accuracy_limit
         self.results: dict[int, dict[str, Any]] = {}
         self.alerts: list[str] = []
+        self.seconds = 0.0
 
     def on_step(self, trainer: Trainer, metrics: dict[str, Tensor]) -> None:
         if trainer.step % self.every == 0:
@@ -770,6 +774,9 @@ class EvaluationCallback(Callback):
         dataset = self.dataset or trainer.config.dataset
         use_ema = self.use_ema and trainer.ema is not None
         model = trainer.ema.module if use_ema else trainer.generator
+        if trainer.device.type == "cuda":  # finish the queued training first,
+            torch.cuda.synchronize(trainer.device)  # so it is not counted here
+        start = time.perf_counter()  # evaluate ends with host numbers: synced
         figures = evaluate(
             model,
             dataset,
@@ -779,6 +786,7 @@ class EvaluationCallback(Callback):
             seed=self.seed,
             root=self.root,
         )
+        self.seconds += time.perf_counter() - start
         self.results[trainer.step] = figures
         self._check(trainer.step, figures, trainer.history.d_accuracy)
         return figures

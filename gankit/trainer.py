@@ -316,9 +316,8 @@ class Trainer:
     notebook because it measured better: with chapter 5's full profile on an
     H200 (2026-11-27; two runs each of 4,690 steps at batch 128, Frechet
     distance in the MNIST classifier's features) two steps gave 0.60 and 0.62,
-    one step 0.81 and 1.09, and one step trained for as long as two steps took
-    (6,669 and 6,903 steps) 0.86 and 0.61. A two-step update costs about 1.45
-    times a one-step one.
+    one step 0.81 and 1.09. A two-step update runs both networks forward and
+    backward once more, so it takes longer; chapter 5 measures by how much.
     """
 
     def __init__(

@@ -221,8 +221,13 @@ def test_callback_warns_when_the_discriminator_wins_every_round(mnist_train):
 def test_callback_measures_the_last_step_when_asked(mnist_train):
     digits = Replay(mnist_train.images[:N_GEN])
     cb = EvaluationCallback(every=5, n=N_GEN)
+    assert cb.seconds == 0.0
     cb.on_end(stub_trainer(digits, 7, [0.6]))
     assert list(cb.results) == [7]
+    once = cb.seconds
+    assert once > 0.0
+    cb.on_step(stub_trainer(digits, 10, [0.6]), {})
+    assert cb.seconds > once  # every measurement adds its time
     quiet = EvaluationCallback(every=5, n=N_GEN, at_end=False)
     quiet.on_end(stub_trainer(digits, 7, [0.6]))
     assert quiet.results == {}
