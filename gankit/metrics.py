@@ -358,7 +358,7 @@ def _distances(ref: _Reference, seed: int) -> tuple[float, float, float]:
     """FD and KID (mean, std) of what was fed as fake; then forget the fake side."""
     fd = float(ref.fid.compute())
     with torch.random.fork_rng(devices=[]):  # KID's subsets, reproducible
-        torch.manual_seed(seed)
+        torch.default_generator.manual_seed(seed)  # the CPU's alone, as forked
         kid_mean, kid_std = ref.kid.compute()
     ref.fid.reset()  # both keep their real statistics (reset_real_features=False)
     ref.kid.reset()

@@ -237,7 +237,7 @@ def build_toy_models(cfg: ToyConfig) -> tuple[ToyGenerator, ToyDiscriminator]:
     The global RNG is left as it was.
     """
     with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(cfg.seed)
+        torch.default_generator.manual_seed(cfg.seed)  # the CPU's alone, as forked
         g = ToyGenerator(cfg.z_dim, cfg.hidden, cfg.depth)
         d = ToyDiscriminator(cfg.hidden, cfg.depth)
     return g, d

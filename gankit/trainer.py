@@ -72,7 +72,9 @@ def build_models(cfg: GANConfig) -> tuple[Generator, Discriminator]:
     The global RNG is left as it was: the models' weights depend on the seed only.
     """
     with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(cfg.seed)
+        # The CPU's generator alone: fork_rng(devices=[]) restores only that
+        # one, and torch.manual_seed would reseed every GPU's as well.
+        torch.default_generator.manual_seed(cfg.seed)
         g = Generator(cfg.z_dim, cfg.channels, cfg.image_size, cfg.init_std)
         d = Discriminator(
             cfg.channels,

@@ -192,7 +192,7 @@ class Door(nn.Module):
 def _new_door(hidden: int, seed: int) -> Door:
     # Initialise from the seed without touching the global random state.
     with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(seed)
+        torch.default_generator.manual_seed(seed)  # the CPU's alone, as forked
         return Door(hidden)
 
 

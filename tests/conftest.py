@@ -6,6 +6,7 @@ import os
 from dataclasses import replace
 
 import pytest
+import torch
 
 from gankit import GANConfig, load_dataset
 from gankit.data import DatasetNotFoundError
@@ -35,3 +36,15 @@ def tiny_cfg() -> GANConfig:
         max_steps=4,
         g_steps_per_d_step=1,
     )
+
+
+@pytest.fixture
+def accelerator_seeds_untouched(monkeypatch):
+    """Fails the test if its code reseeds the GPUs' global generators, as
+    ``torch.manual_seed`` does: ``fork_rng(devices=[])`` would not restore them,
+    so every later random draw on a GPU would repeat. Works without a GPU."""
+
+    def refuse(seed: int) -> None:
+        raise AssertionError(f"the GPUs' global generators were reseeded with {seed}")
+
+    monkeypatch.setattr(torch.cuda, "manual_seed_all", refuse)

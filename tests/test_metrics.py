@@ -243,7 +243,7 @@ def _tiny_trainer(callbacks=(), out_dir=None) -> Trainer:
     )
 
 
-def test_measuring_leaves_the_run_as_it_was():
+def test_measuring_leaves_the_run_as_it_was(accelerator_seeds_untouched):
     trainer = _tiny_trainer()
     weights = {k: v.clone() for k, v in trainer.ema.state_dict().items()}
     rng, noise = torch.get_rng_state(), trainer.noise.get_state()

@@ -382,8 +382,10 @@ def test_device_auto_and_missing_cuda():
             resolve_device("cuda")
 
 
-def test_models_are_seeded_and_the_global_rng_is_left_alone(shapes, tiny_cfg):
-    torch.manual_seed(123)
+def test_models_are_seeded_and_the_global_rng_is_left_alone(
+    shapes, tiny_cfg, accelerator_seeds_untouched
+):
+    torch.default_generator.manual_seed(123)
     before = torch.get_rng_state()
     a = Trainer(tiny_cfg, shapes, device="cpu", progress=False)
     assert torch.equal(torch.get_rng_state(), before)
