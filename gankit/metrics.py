@@ -354,15 +354,23 @@ def _observe(ref: _Reference, images: Tensor, *, real: bool, batch_size: int) ->
     return torch.cat(probs)
 
 
-def _distances(ref: _Reference, seed: int) -> tuple[float, float, float]:
-    """FD and KID (mean, std) of what was fed as fake; then forget the fake side."""
-    fd = float(ref.fid.compute())
-    with torch.random.fork_rng(devices=[]):  # KID's subsets, reproducible
-        torch.default_generator.manual_seed(seed)  # the CPU's alone, as forked
-        kid_mean, kid_std = ref.kid.compute()
-    ref.fid.reset()  # both keep their real statistics (reset_real_features=False)
-    ref.kid.reset()
-    return fd, float(kid_mean), float(kid_std)
+def _fake_side(
+    ref: _Reference, images: Tensor, seed: int, batch_size: int
+) -> tuple[Tensor, float, float, float]:
+    """Feed ``images`` as the generated side, compute FD and KID (mean, std)
+    against the real side, and forget those images again even when
+    interrupted midway: the reference is cached, and half-fed images left in
+    it would skew every later figure. Also returns the class probabilities."""
+    try:
+        probs = _observe(ref, images, real=False, batch_size=batch_size)
+        fd = float(ref.fid.compute())
+        with torch.random.fork_rng(devices=[]):  # KID's subsets, reproducible
+            torch.default_generator.manual_seed(seed)  # the CPU's alone, as forked
+            kid_mean, kid_std = ref.kid.compute()
+    finally:
+        ref.fid.reset()  # both keep their real statistics (reset_real_features=False)
+        ref.kid.reset()
+    return probs, fd, float(kid_mean), float(kid_std)
 
 
 def _shares(probs: Tensor, classes: int) -> list[float]:
@@ -419,8 +427,7 @@ def _build_reference(
     ref.real_confidence = float(real.max(dim=1).values.mean())
     # The floor: as many real training images, against the same test images.
     floor_images = _random_rows(train.images, n, seed + 1)
-    _observe(ref, floor_images, real=False, batch_size=batch)
-    ref.fd_floor, ref.kid_floor, _ = _distances(ref, seed)
+    _, ref.fd_floor, ref.kid_floor, _ = _fake_side(ref, floor_images, seed, batch)
     return ref
 
 
@@ -493,8 +500,7 @@ def evaluate_images(
     device = torch.device(device) if device is not None else images.device
     root = Path(root).expanduser() if root is not None else default_root()
     ref = _reference(dataset, n, seed, str(root), str(device), download)
-    probs = _observe(ref, images, real=False, batch_size=batch_size)
-    fd, kid_mean, kid_std = _distances(ref, seed)
+    probs, fd, kid_mean, kid_std = _fake_side(ref, images, seed, batch_size)
     classes = len(CLASS_NAMES[dataset])
     shares = _shares(probs, classes)
     limit = MISSING_CLASS_FRACTION / classes

@@ -16,6 +16,7 @@ from scipy import linalg
 from torch import nn
 from torchmetrics.image.fid import FrechetInceptionDistance
 
+import gankit.metrics
 from gankit import (
     DatasetNotFoundError,
     GANConfig,
@@ -133,6 +134,28 @@ def test_uniform_noise_is_far_from_the_data():
     f = evaluate_images(noise * 2 - 1, "mnist", download=False)
     assert f["fd_ratio"] > 100
     assert f["kid_mean"] > 20 * max(f["kid_floor"], f["kid_std"])
+
+
+def test_an_interrupted_evaluation_leaves_no_trace_in_the_next(
+    mnist_train, monkeypatch
+):
+    digits = mnist_train.images[:N]
+    clean = evaluate_images(digits, "mnist", download=False, batch_size=250)
+    calls = {"n": 0}
+    real_to_signed_unit = gankit.metrics.to_signed_unit
+
+    def interrupt_on_the_third_batch(x):
+        calls["n"] += 1
+        if calls["n"] == 3:
+            raise KeyboardInterrupt  # two batches are already in the metrics
+        return real_to_signed_unit(x)
+
+    monkeypatch.setattr(gankit.metrics, "to_signed_unit", interrupt_on_the_third_batch)
+    with pytest.raises(KeyboardInterrupt):
+        evaluate_images(digits, "mnist", download=False, batch_size=250)
+    monkeypatch.undo()
+    again = evaluate_images(digits, "mnist", download=False, batch_size=250)
+    assert again == clean
 
 
 def test_images_of_a_single_class_are_flagged_by_coverage(mnist_train):
