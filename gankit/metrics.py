@@ -458,6 +458,7 @@ def evaluate_images(
     seed: int = 0,
     root: str | os.PathLike[str] | None = None,
     download: bool = True,
+    missing_fraction: float = MISSING_CLASS_FRACTION,
 ) -> dict[str, Any]:
     """The quality figures of a set of images against ``dataset``'s test split.
 
@@ -468,6 +469,8 @@ def evaluate_images(
         device: where the classifier runs (default: the images' device).
         seed: picks the real subsets and KID's random subsets.
         root, download: where the real data is (see :func:`gankit.load_dataset`).
+        missing_fraction: a class whose share is below this fraction of a
+            uniform share counts as missing.
 
     Returns:
         A dict of plain Python values:
@@ -482,7 +485,7 @@ def evaluate_images(
           images; ``class_tv``: the total variation distance between the two
           (0: same mix, 1: disjoint); ``min_class_share``;
           ``classes_covered``: classes holding at least
-          ``MISSING_CLASS_FRACTION`` of a uniform share; ``missing_classes``.
+          ``missing_fraction`` of a uniform share; ``missing_classes``.
         - ``mean_confidence``: the classifier's mean top probability on the
           images, and ``mean_confidence_real`` on the test images.
         - ``dataset``, ``n``, ``seed``.
@@ -503,7 +506,11 @@ def evaluate_images(
     probs, fd, kid_mean, kid_std = _fake_side(ref, images, seed, batch_size)
     classes = len(CLASS_NAMES[dataset])
     shares = _shares(probs, classes)
-    limit = MISSING_CLASS_FRACTION / classes
+    if not 0.0 < missing_fraction <= 1.0:
+        raise ValueError(
+            f"missing_fraction must lie in (0, 1], got {missing_fraction!r}"
+        )
+    limit = missing_fraction / classes
     pairs = zip(shares, ref.real_shares, strict=True)
     tv = 0.5 * sum(abs(a - b) for a, b in pairs)  # total variation distance
     return {
@@ -574,9 +581,11 @@ def evaluate(
     seed: int = 0,
     root: str | os.PathLike[str] | None = None,
     download: bool = True,
+    missing_fraction: float = MISSING_CLASS_FRACTION,
 ) -> dict[str, Any]:
     """The quality figures of ``n`` images drawn from ``generator`` (see
-    :func:`evaluate_images` for what each one means).
+    :func:`evaluate_images` for what each one means, and for
+    ``missing_fraction``).
 
     The generator runs in eval mode (batch norm's running statistics) on its own
     device and is left as it was; ``device`` is where the classifier runs
@@ -606,6 +615,7 @@ def evaluate(
         seed=seed,
         root=root,
         download=download,
+        missing_fraction=missing_fraction,
     )
 
 
@@ -730,7 +740,7 @@ class EvaluationCallback(Callback):
         at_end: also measure the last step when it is not a multiple of
             ``every``.
         missing_fraction: a class below this fraction of a uniform share counts
-            as missing.
+            as missing, in the alerts and in the stored figures alike.
         d_accuracy_limit: warn when the discriminator's accuracy reaches this.
     """
 
@@ -753,6 +763,10 @@ class EvaluationCallback(Callback):
         _check_n(n)
         if dataset is not None:
             _check_dataset(dataset)
+        if not 0.0 < missing_fraction <= 1.0:
+            raise ValueError(
+                f"missing_fraction must lie in (0, 1], got {missing_fraction!r}"
+            )
         self.every, self.n, self.dataset = every, n, dataset
         self.use_ema, self.batch_size, self.seed, self.root = (
             use_ema,
@@ -791,6 +805,7 @@ class EvaluationCallback(Callback):
             device=trainer.device,
             seed=self.seed,
             root=self.root,
+            missing_fraction=self.missing_fraction,
         )
         self.seconds += time.perf_counter() - start
         self.results[trainer.step] = figures

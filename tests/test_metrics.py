@@ -136,6 +136,16 @@ def test_uniform_noise_is_far_from_the_data():
     assert f["kid_mean"] > 20 * max(f["kid_floor"], f["kid_std"])
 
 
+def test_missing_fraction_sets_which_classes_count_as_missing(mnist_train):
+    digits = mnist_train.images[:N]
+    usual = evaluate_images(digits, "mnist", download=False)
+    strict = evaluate_images(digits, "mnist", download=False, missing_fraction=1.0)
+    below_a_tenth = [c for c, s in enumerate(strict["class_shares"]) if s < 0.1]
+    assert usual["missing_classes"] == [] and usual["classes_covered"] == 10
+    assert strict["missing_classes"] == below_a_tenth != []
+    assert strict["classes_covered"] == 10 - len(below_a_tenth)
+
+
 def test_an_interrupted_evaluation_leaves_no_trace_in_the_next(
     mnist_train, monkeypatch
 ):
@@ -212,6 +222,7 @@ def test_evaluate_is_reproducible_and_leaves_the_generator_as_it_was():
         (lambda: evaluate(nn.Linear(2, 2), "mnist", N), "z_dim"),
         (lambda: EvaluationCallback(every=0), "every"),
         (lambda: EvaluationCallback(every=10, dataset="svhn"), "svhn"),
+        (lambda: EvaluationCallback(every=10, missing_fraction=0), "missing_fraction"),
     ],
 )
 def test_bad_input_raises_a_clear_value_error(call, message):
