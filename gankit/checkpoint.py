@@ -7,11 +7,14 @@ A checkpoint is a dict of tensors and plain Python values saved with
 unpickler accepts only tensors and primitive containers, so a crafted file
 cannot execute code. Writes go to a temporary file in the same folder, are
 flushed to disk, and only then renamed over the old file: a crash mid-write
-leaves the previous checkpoint whole.
+leaves the previous checkpoint whole. Exported weights (a safetensors file
+and its JSON manifest, :func:`save_weights`) are written the same way.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import pickle
 import tempfile
@@ -44,19 +47,76 @@ def save_checkpoint(payload: dict[str, Any], path: str | os.PathLike[str]) -> Pa
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     payload = {"format": FORMAT, "format_version": FORMAT_VERSION, **payload}
-    fd, tmp = tempfile.mkstemp(
-        prefix=f".{path.name}.", suffix=".partial", dir=path.parent
-    )
+    tmp = _temporary_beside(path)
     try:
-        with os.fdopen(fd, "wb") as f:
+        with open(tmp, "wb") as f:
             torch.save(payload, f)
             f.flush()
             os.fsync(f.fileno())
+        _make_readable(tmp)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
     return path
+
+
+def _temporary_beside(path: Path) -> Path:
+    """A new, empty file in ``path``'s folder, to be renamed over ``path``."""
+    fd, tmp = tempfile.mkstemp(
+        prefix=f".{path.name}.", suffix=".partial", dir=path.parent
+    )
+    os.close(fd)
+    return Path(tmp)
+
+
+def _make_readable(path: Path) -> None:
+    """Give ``path`` the mode a plainly created file would have (``mkstemp``,
+    and safetensors, make it private to its owner)."""
+    umask = os.umask(0)  # reading the umask means setting it, for an instant
+    os.umask(umask)
+    os.chmod(path, 0o666 & ~umask)
+
+
+def file_sha256(path: str | os.PathLike[str]) -> str:
+    """The SHA-256 of a file's bytes, as hex."""
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+def save_weights(
+    tensors: dict[str, torch.Tensor],
+    weights: str | os.PathLike[str],
+    manifest_path: str | os.PathLike[str],
+    manifest: dict[str, Any],
+    *,
+    format: str,
+) -> tuple[Path, Path]:
+    """Write ``tensors`` as safetensors and ``manifest`` (plus the weights'
+    ``sha256``) as JSON, both atomically: the two are complete in temporary
+    files before either is renamed into place, so an interrupted export leaves
+    the previous pair as it was (but for the instant between the renames)."""
+    from safetensors.torch import save_file
+
+    weights, manifest_path = Path(weights), Path(manifest_path)
+    weights.parent.mkdir(parents=True, exist_ok=True)
+    manifest_path.parent.mkdir(parents=True, exist_ok=True)
+    tmp_weights, tmp_manifest = None, None
+    try:
+        tmp_weights = _temporary_beside(weights)
+        save_file(tensors, str(tmp_weights), metadata={"format": format})
+        _make_readable(tmp_weights)
+        full = {**manifest, "sha256": file_sha256(tmp_weights)}
+        tmp_manifest = _temporary_beside(manifest_path)
+        tmp_manifest.write_text(json.dumps(full, indent=2) + "\n")
+        _make_readable(tmp_manifest)
+        os.replace(tmp_weights, weights)
+        os.replace(tmp_manifest, manifest_path)
+    except BaseException:
+        for tmp in (tmp_weights, tmp_manifest):
+            if tmp is not None:
+                tmp.unlink(missing_ok=True)
+        raise
+    return weights, manifest_path
 
 
 def load_checkpoint(

@@ -31,7 +31,6 @@ Inception weights, so it is not available offline.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import time
@@ -45,9 +44,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import torch
-from safetensors.torch import load_file, save_file
+from safetensors.torch import load_file
 from torch import Tensor, nn
 
+from .checkpoint import file_sha256, save_weights
 from .checks import check_images
 from .data import ImageData, default_root, load_dataset, to_signed_unit
 from .generator import Generator, sample_z
@@ -192,10 +192,6 @@ def classifier_paths(dataset: str, folder: Path | None = None) -> tuple[Path, Pa
     return stem.with_suffix(".safetensors"), stem.with_suffix(".json")
 
 
-def _sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
 def save_classifier(
     model: Classifier,
     dataset: str,
@@ -210,21 +206,19 @@ def save_classifier(
     weights' SHA-256, which :func:`load_classifier` checks.
     """
     weights, manifest_path = classifier_paths(dataset, folder)
-    weights.parent.mkdir(parents=True, exist_ok=True)
     tensors = {
         k: (v.half() if half and v.is_floating_point() else v).contiguous()
         for k, v in model.state_dict().items()
     }
-    save_file(tensors, str(weights), metadata={"format": "gankit-classifier"})
     full = {
         "format": "gankit-classifier",
         "dataset": dataset,
         **manifest,
         "dtype": "float16" if half else "float32",
-        "sha256": _sha256(weights),
     }
-    manifest_path.write_text(json.dumps(full, indent=2) + "\n")
-    return weights, manifest_path
+    return save_weights(
+        tensors, weights, manifest_path, full, format="gankit-classifier"
+    )
 
 
 def classifier_manifest(dataset: str, folder: Path | None = None) -> dict[str, Any]:
@@ -265,7 +259,7 @@ def _cached_classifier(dataset: str, folder: str | None) -> Classifier:
             "ship with gankit, and scripts/train_classifier.py rebuilds them"
         )
     manifest = classifier_manifest(dataset, None if folder is None else Path(folder))
-    if manifest.get("sha256") not in (None, _sha256(weights)):
+    if manifest.get("sha256") not in (None, file_sha256(weights)):
         raise ValueError(
             f"{weights} does not match the SHA-256 in its manifest: the file was "
             "changed or is corrupted; reinstall gankit or retrain the classifier"

@@ -30,17 +30,22 @@ gets to see and measure its result. A shipped generator is two files in
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 from pathlib import Path
 from typing import Any
 
 import torch
-from safetensors.torch import load_file, save_file
+from safetensors.torch import load_file
 
 from ._version import __version__
-from .checkpoint import CheckpointError, load_checkpoint, load_generator
+from .checkpoint import (
+    CheckpointError,
+    file_sha256,
+    load_checkpoint,
+    load_generator,
+    save_weights,
+)
 from .config import GANConfig
 from .generator import Generator
 
@@ -81,10 +86,6 @@ def pretrained_paths(
     stem = Path(folder) if folder is not None else WEIGHTS_DIR
     stem = stem / f"{name}_generator"
     return stem.with_suffix(".safetensors"), stem.with_suffix(".json")
-
-
-def _sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def pretrained_manifest(
@@ -134,7 +135,7 @@ def pretrained(
     """
     manifest = pretrained_manifest(name, folder)
     weights, _ = pretrained_paths(name, folder)
-    if manifest["sha256"] != _sha256(weights):
+    if manifest["sha256"] != file_sha256(weights):
         raise CheckpointError(
             f"{weights} does not match the SHA-256 in its manifest: the file was "
             "changed or is corrupted"
@@ -202,8 +203,6 @@ def export_generator(
     out_stem = Path(out_stem)
     weights = out_stem.with_name(out_stem.name + ".safetensors")
     manifest_path = out_stem.with_name(out_stem.name + ".json")
-    weights.parent.mkdir(parents=True, exist_ok=True)
-    save_file(tensors, str(weights), metadata={"format": FORMAT})
     config = state["config"]
     manifest = {
         "format": FORMAT,
@@ -217,7 +216,5 @@ def export_generator(
         "gankit_version": __version__,
         "trained_with_gankit": state.get("gankit_version"),
         **extra,
-        "sha256": _sha256(weights),
     }
-    manifest_path.write_text(json.dumps(manifest, indent=2) + "\n")
-    return weights, manifest_path
+    return save_weights(tensors, weights, manifest_path, manifest, format=FORMAT)

@@ -1,3 +1,4 @@
+import json
 import os
 import pickle
 import subprocess
@@ -18,6 +19,7 @@ from gankit import (
     save_checkpoint,
     synthetic_dataset,
 )
+from gankit.checkpoint import file_sha256, save_weights
 
 
 @pytest.fixture(scope="module")
@@ -79,6 +81,36 @@ class RunsCode:
 
     def __reduce__(self):
         return (os.system, (f"touch {self.marker}",))
+
+
+def test_files_are_readable_as_the_umask_allows(tmp_path):
+    old = os.umask(0o022)
+    try:
+        ckpt = save_checkpoint({"step": 1}, tmp_path / "checkpoint.pt")
+        weights, manifest = save_weights(
+            {"w": torch.ones(2)},
+            tmp_path / "w.safetensors",
+            tmp_path / "w.json",
+            {"name": "w"},
+            format="test",
+        )
+    finally:
+        os.umask(old)
+    for path in (ckpt, weights, manifest):
+        assert path.stat().st_mode & 0o777 == 0o644, path  # not mkstemp's 0o600
+
+
+def test_an_export_that_fails_midway_leaves_the_previous_pair(tmp_path):
+    weights, manifest = tmp_path / "w.safetensors", tmp_path / "w.json"
+    save_weights({"w": torch.ones(2)}, weights, manifest, {"v": 1}, format="test")
+    before = weights.read_bytes(), manifest.read_text()
+    assert json.loads(before[1])["sha256"] == file_sha256(weights)
+    with pytest.raises(TypeError):  # the manifest fails after the new weights
+        save_weights(
+            {"w": torch.zeros(3)}, weights, manifest, {"v": object()}, format="test"
+        )
+    assert (weights.read_bytes(), manifest.read_text()) == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["w.json", "w.safetensors"]
 
 
 def test_a_malicious_pickle_is_refused_without_running(tmp_path):
