@@ -61,6 +61,8 @@ def _base_config(
 
 def _train(args: argparse.Namespace) -> int:
     out = Path(args.out)
+    if out.exists() and not out.is_dir():
+        raise ValueError(f"--out {out} is a file; give a folder for the run")
     ckpt = out / CHECKPOINT_NAME
     state = load_checkpoint(ckpt) if ckpt.exists() else None  # read once
     cfg = _base_config(args, ckpt, state)
@@ -108,6 +110,8 @@ def _train(args: argparse.Namespace) -> int:
 
 
 def _sample(args: argparse.Namespace) -> int:
+    if args.n < 1:
+        raise ValueError(f"--n must be at least 1, got {args.n}")
     g = load_generator(args.checkpoint, use_ema=not args.no_ema)
     gen = torch.Generator().manual_seed(args.seed)
     with torch.no_grad():

@@ -8,6 +8,7 @@ into every checkpoint so that a run can always be rebuilt.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, replace
 
 #: Channels of each dataset gankit can load (MNIST and Fashion-MNIST are padded
@@ -90,6 +91,15 @@ class GANConfig:
                 )
         if self.max_steps < 0:
             raise ValueError(f"max_steps must be >= 0, got {self.max_steps}")
+        for name in ("lr_g", "lr_d", "init_std"):
+            value = getattr(self, name)
+            if not (math.isfinite(value) and value > 0):
+                raise ValueError(f"{name} must be a positive number, got {value}")
+        for name in ("beta1", "beta2"):
+            if not 0.0 <= getattr(self, name) < 1.0:
+                raise ValueError(f"{name} must be in [0, 1), got {getattr(self, name)}")
+        if not (math.isfinite(self.leaky_slope) and self.leaky_slope >= 0):
+            raise ValueError(f"leaky_slope must be >= 0, got {self.leaky_slope}")
 
     @classmethod
     def for_dataset(cls, dataset: str, **overrides: object) -> GANConfig:

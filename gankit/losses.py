@@ -64,8 +64,9 @@ def generator_loss(fake_logits: Tensor, kind: str = "non_saturating") -> Tensor:
             fake_logits, torch.ones_like(fake_logits)
         )
     if kind == "saturating":
-        # log(1 - sigmoid(x)) = -softplus(x), computed stably.
-        return -F.softplus(fake_logits).mean()
+        # log(1 - sigmoid(x)) = -softplus(x), computed stably, and in float32
+        # as the cross-entropies are (CPU autocast would run it in bfloat16).
+        return -F.softplus(fake_logits.float()).mean()
     raise ValueError(f"kind must be 'non_saturating' or 'saturating', got {kind!r}")
 
 

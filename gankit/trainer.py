@@ -60,7 +60,12 @@ def resolve_device(device: str | torch.device = "auto") -> torch.device:
     """``"auto"`` -> CUDA if available, else CPU; anything else as given."""
     if isinstance(device, str) and device == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    device = torch.device(device)
+    try:
+        device = torch.device(device)
+    except (RuntimeError, TypeError) as exc:
+        raise ValueError(
+            f"device must be 'auto', 'cpu', 'cuda' or 'cuda:N', got {device!r}"
+        ) from exc
     if device.type == "cuda" and not torch.cuda.is_available():
         raise ValueError("device 'cuda' was asked for, but no CUDA GPU is available")
     return device
@@ -446,7 +451,7 @@ class Trainer:
                 "wrap uint8 images in gankit.ImageData instead"
             )
         check_range(images, -1.0, 1.0, name="data")
-        return images.to(self.device)
+        return images.to(self.device, torch.float32)  # the networks' dtype
 
     @property
     def steps_per_epoch(self) -> int:
@@ -723,16 +728,24 @@ class Trainer:
     # -- state ------------------------------------------------------------------
     def state_dict(self) -> dict[str, Any]:
         """Everything needed to continue exactly where training stands."""
+        partial = None
         if self._n_summed:
-            # Figures of a partial interval are logged (and checked) first, so a
-            # checkpoint never holds a state that produced a NaN loss.
-            self._log()
+            # The figures summed since the last log are checked, so that a
+            # checkpoint never holds a state that produced a NaN loss, and kept
+            # (summed over processes, as a log would), so that saving leaves
+            # the logged history as it would have been without a save.
+            keys = list(self._sums)
+            sums = torch.stack([self._sums[k] for k in keys])
+            sums = distributed.average(sums, self.ranks)
+            record = dict(zip(keys, (sums / self._n_summed).tolist(), strict=True))
+            self._check_finite(record, self.step - self._n_summed + 1)
+            partial = {"keys": keys, "sums": sums.cpu(), "steps": self._n_summed}
         rng: dict[str, Any] = {
             "torch": torch.get_rng_state(),
             "noise": self.noise.get_state(),
         }
-        if torch.cuda.is_available():
-            rng["cuda"] = torch.cuda.get_rng_state_all()
+        if self.device.type == "cuda":  # this device's alone: others may be absent
+            rng["cuda"] = torch.cuda.get_rng_state(self.device)
         return {
             "gankit_version": __version__,
             "config": asdict(self.config),
@@ -744,6 +757,7 @@ class Trainer:
             "ema": self.ema.state_dict() if self.ema is not None else None,
             "rng": rng,
             "history": self.history.scalars(),
+            "unlogged": partial,
         }
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
@@ -751,12 +765,17 @@ class Trainer:
         check_architecture(state["config"], asdict(self.config))
         self.generator.load_state_dict(state["generator"])
         self.discriminator.load_state_dict(state["discriminator"])
-        for opt, key in ((self.opt_g, "opt_g"), (self.opt_d, "opt_d")):
+        cfg = self.config
+        for opt, key, lr in (
+            (self.opt_g, "opt_g", cfg.lr_g),
+            (self.opt_d, "opt_d", cfg.lr_d),
+        ):
             saved = dict(state[key])
-            # The flags of this trainer's device win over those of the saver's.
-            saved["param_groups"] = [
-                {**g, **self._opt_flags} for g in saved["param_groups"]
-            ]
+            # The flags of this trainer's device win over those of the saver's,
+            # and its config's rates over the saved ones (a resumed run may
+            # change them).
+            ours = {**self._opt_flags, "lr": lr, "betas": (cfg.beta1, cfg.beta2)}
+            saved["param_groups"] = [{**g, **ours} for g in saved["param_groups"]]
             opt.load_state_dict(saved)
             # Adam's moments in their parameter's layout: a fused update walks
             # both as one flat array, and a checkpoint may come from a trainer
@@ -781,16 +800,25 @@ class Trainer:
             # Saved on another kind of device: the stream's state does not
             # transfer, so continue with a stream derived from seed and step.
             self.noise.manual_seed(self.config.seed + 1 + self.step)
-        if "cuda" in state["rng"] and torch.cuda.is_available():
-            torch.cuda.set_rng_state_all(state["rng"]["cuda"])
+        cuda_rng = state["rng"].get("cuda")
+        if cuda_rng is not None and self.device.type == "cuda":
+            if isinstance(cuda_rng, (list, tuple)):  # older files: every device's
+                index = self.device.index or 0
+                cuda_rng = cuda_rng[index] if index < len(cuda_rng) else cuda_rng[0]
+            torch.cuda.set_rng_state(cuda_rng, self.device)
         self.history = History(**{k: list(v) for k, v in state["history"].items()})
         self._sums, self._n_summed, self._perm = {}, 0, None
+        unlogged = state.get("unlogged")
+        if unlogged is not None:  # figures summed since the last log, kept
+            sums = unlogged["sums"].to(self.device)
+            self._sums = dict(zip(unlogged["keys"], sums.unbind(), strict=True))
+            self._n_summed = int(unlogged["steps"])
 
     def save(self, path: str | Path | None = None) -> Path:
         """Write a checkpoint atomically (default ``out_dir/checkpoint.pt``).
 
-        With several processes every rank must call it (it may log, which
-        averages across ranks); rank 0 writes, the others wait for it.
+        With several processes every rank must call it (it sums the unlogged
+        figures across ranks); rank 0 writes, the others wait for it.
         """
         if path is None:
             if self.out_dir is None:

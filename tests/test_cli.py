@@ -112,3 +112,27 @@ def test_sample_from_a_file_that_is_not_a_checkpoint(tmp_path, capsys):
     assert code == 2
     assert capsys.readouterr().err.startswith("error:")
     assert not (tmp_path / "g.png").exists()
+
+
+@pytest.mark.parametrize(
+    ("args", "words"),
+    [
+        (["train", "--device", "bogus", "--steps", "1"], "device must be 'auto'"),
+        (["train", "--steps", "1", "--out", "FILE"], "is a file; give a folder"),
+        (["sample", "--checkpoint", "CKPT", "--n", "0"], "--n must be at least 1"),
+    ],
+)
+def test_bad_arguments_are_clear_errors_not_tracebacks(
+    run, tmp_path, capsys, args, words
+):
+    afile = tmp_path / "afile"
+    afile.write_text("not a folder")
+    args = [
+        {"FILE": str(afile), "CKPT": str(run / CHECKPOINT_NAME)}.get(a, a) for a in args
+    ]
+    if args[0] == "train" and "--out" not in args:
+        args += ["--out", str(tmp_path / "fresh")]
+    assert main([*args, "--offline"] if args[0] == "train" else args) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error:") and words in err
+    assert afile.read_text() == "not a folder"

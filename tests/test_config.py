@@ -37,6 +37,11 @@ def test_for_dataset_fills_in_channels():
         ("batch_size", 0, "batch_size must be at least 1"),
         ("dataset", "cifar", "dataset must be one of"),
         ("ema_decay", 1.5, "ema_decay must be in (0, 1)"),
+        ("init_std", -0.02, "init_std must be a positive number"),
+        ("lr_g", float("nan"), "lr_g must be a positive number"),
+        ("lr_d", 0.0, "lr_d must be a positive number"),
+        ("beta1", 1.0, "beta1 must be in [0, 1)"),
+        ("leaky_slope", -0.2, "leaky_slope must be >= 0"),
     ],
 )
 def test_bad_values_are_refused_with_what_was_expected(field, value, words):

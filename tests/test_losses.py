@@ -70,3 +70,14 @@ def test_unknown_loss_kind_and_smoothing_are_refused():
         generator_loss(torch.zeros(2), kind="wasserstein")
     with pytest.raises(ValueError, match="smoothing"):
         discriminator_loss(torch.zeros(2), torch.zeros(2), smoothing=1.0)
+
+
+@pytest.mark.parametrize("kind", ["non_saturating", "saturating"])
+def test_generator_losses_stay_float32_under_bfloat16_autocast(kind):
+    logits = torch.randn(8)
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        loss = generator_loss(logits.bfloat16(), kind)
+    assert loss.dtype == torch.float32
+    assert loss.item() == pytest.approx(
+        generator_loss(logits.bfloat16().float(), kind).item()
+    )

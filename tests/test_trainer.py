@@ -96,6 +96,54 @@ def test_resume_changes_only_the_fields_it_names(tmp_path, shapes, tiny_cfg):
         Trainer.from_checkpoint(state, shapes, changes={}, config=cfg)
 
 
+def test_saving_midway_through_a_log_interval_changes_no_figure(
+    tmp_path, shapes, tiny_cfg
+):
+    cfg = replace(tiny_cfg, log_every=4, checkpoint_every=3, max_steps=8)
+    plain = train(cfg, shapes, 8).history
+    saved = train(cfg, shapes, 8, out_dir=tmp_path / "saved").history
+    assert saved.step == plain.step == [4, 8]
+    assert saved.scalars() == plain.scalars()
+
+    # Ctrl-C at step 3, mid-interval, and resumed: the same figures again.
+    def interrupt(trainer, metrics):
+        if trainer.step == 3:
+            os.kill(os.getpid(), signal.SIGINT)
+
+    with pytest.raises(KeyboardInterrupt):
+        train(
+            cfg,
+            shapes,
+            8,
+            out_dir=tmp_path / "stopped",
+            callbacks=[LambdaCallback(on_step=interrupt)],
+        )
+    resumed = Trainer.from_checkpoint(
+        tmp_path / "stopped" / CHECKPOINT_NAME, shapes, device="cpu", progress=False
+    )
+    assert resumed.fit().scalars() == plain.scalars()
+
+
+def test_a_resume_trains_with_the_rates_it_is_given(tmp_path, shapes, tiny_cfg):
+    train(tiny_cfg, shapes, 2, out_dir=tmp_path)
+    changes = {"lr_g": 1e-5, "lr_d": 3e-5, "beta1": 0.9}
+    resumed = Trainer.from_checkpoint(
+        tmp_path / CHECKPOINT_NAME, shapes, changes=changes, progress=False
+    )
+    for opt, lr in ((resumed.opt_g, 1e-5), (resumed.opt_d, 3e-5)):
+        assert [(g["lr"], g["betas"]) for g in opt.param_groups] == [
+            (lr, (0.9, tiny_cfg.beta2))
+        ]
+    assert all(s["step"] == 2 for s in resumed.opt_g.state.values())  # kept
+
+
+def test_float64_data_trains_as_float32(tiny_cfg):
+    data = synthetic_dataset(16, channels=1, seed=0).images.double() / 127.5 - 1
+    trainer = Trainer(tiny_cfg, data, device="cpu", progress=False)
+    assert trainer.data.dtype == torch.float32
+    assert trainer.fit(2).step == [2]
+
+
 def test_history_callbacks_and_fixed_grid(shapes, tiny_cfg):
     seen = {"step": 0, "log": 0, "sample": 0, "end": 0}
     cb = LambdaCallback(
