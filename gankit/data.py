@@ -161,21 +161,27 @@ def _copy_debian_fashion_mnist(raw: Path) -> None:
             os.replace(tmp, dst)
 
 
+_RESIZE_CHUNK = 4096  # images resized at a time
+
+
 def _fit_size(images: Tensor, image_size: int) -> Tensor:
     """Zero-pad 28x28 to 32x32 (the notebook's choice), then resize if asked."""
     side = images.shape[-1]
     if side == 28:
         images = F.pad(images, (2, 2, 2, 2))  # (N, C, 32, 32), black border
-    if images.shape[-1] != image_size:
-        images = (
-            F.interpolate(
-                images.float(), size=image_size, mode="bilinear", align_corners=False
-            )
-            .round()
-            .clamp(0, 255)
-            .byte()
+    if images.shape[-1] == image_size:
+        return images
+    # In chunks, so that the float copies stay small beside the uint8 result.
+    out = torch.empty(
+        (*images.shape[:2], image_size, image_size), dtype=torch.uint8
+    )  # (N, C, image_size, image_size)
+    for start in range(0, len(images), _RESIZE_CHUNK):
+        chunk = images[start : start + _RESIZE_CHUNK].float()
+        chunk = F.interpolate(
+            chunk, size=image_size, mode="bilinear", align_corners=False
         )
-    return images
+        out[start : start + len(chunk)] = chunk.round_().clamp_(0, 255)
+    return out
 
 
 def load_dataset(

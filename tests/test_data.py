@@ -4,6 +4,7 @@ import os
 import numpy as np
 import pytest
 import torch
+import torch.nn.functional as F
 from torch.utils.data import DataLoader
 
 from gankit import ImageData, load_dataset, synthetic_dataset, to_signed_unit, to_uint8
@@ -64,12 +65,15 @@ def test_synthetic_dataset_is_deterministic_and_has_three_shapes():
     assert a.images.max() == 255 and a.images.min() == 0
 
 
-def test_64_pixel_images_are_upscaled(mnist):
-    small = ImageData(mnist.images[:4], mnist.labels[:4], "mnist")
-    assert small.images.shape[-1] == 32
-    from gankit.data import _fit_size
+def test_64_pixel_images_are_upscaled_in_chunks_as_in_one_go(mnist, monkeypatch):
+    import gankit.data
 
-    assert _fit_size(small.images, 64).shape == (4, 1, 64, 64)
+    small = mnist.images[:10]  # (10, 1, 32, 32) uint8
+    monkeypatch.setattr(gankit.data, "_RESIZE_CHUNK", 3)  # 3 + 3 + 3 + 1
+    chunked = gankit.data._fit_size(small, 64)
+    whole = F.interpolate(small.float(), size=64, mode="bilinear", align_corners=False)
+    assert chunked.dtype == torch.uint8 and chunked.shape == (10, 1, 64, 64)
+    assert torch.equal(chunked, whole.round().clamp(0, 255).byte())
 
 
 def test_missing_data_names_the_files_expected_and_gankit_data(tmp_path):
