@@ -732,7 +732,7 @@ class Trainer:
         if self._n_summed:
             # The figures summed since the last log are checked, so that a
             # checkpoint never holds a state that produced a NaN loss, and kept
-            # (summed over processes, as a log would), so that saving leaves
+            # (averaged over processes, as a log would), so that saving leaves
             # the logged history as it would have been without a save.
             keys = list(self._sums)
             sums = torch.stack([self._sums[k] for k in keys])
