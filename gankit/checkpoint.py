@@ -17,7 +17,7 @@ import hashlib
 import json
 import os
 import pickle
-import tempfile
+import secrets
 from pathlib import Path
 from typing import Any
 
@@ -53,7 +53,6 @@ def save_checkpoint(payload: dict[str, Any], path: str | os.PathLike[str]) -> Pa
             torch.save(payload, f)
             f.flush()
             os.fsync(f.fileno())
-        _make_readable(tmp)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -62,20 +61,19 @@ def save_checkpoint(payload: dict[str, Any], path: str | os.PathLike[str]) -> Pa
 
 
 def _temporary_beside(path: Path) -> Path:
-    """A new, empty file in ``path``'s folder, to be renamed over ``path``."""
-    fd, tmp = tempfile.mkstemp(
-        prefix=f".{path.name}.", suffix=".partial", dir=path.parent
-    )
-    os.close(fd)
-    return Path(tmp)
+    """A new, empty file in ``path``'s folder, to be renamed over ``path``.
 
-
-def _make_readable(path: Path) -> None:
-    """Give ``path`` the mode a plainly created file would have (``mkstemp``,
-    and safetensors, make it private to its owner)."""
-    umask = os.umask(0)  # reading the umask means setting it, for an instant
-    os.umask(umask)
-    os.chmod(path, 0o666 & ~umask)
+    Created as a plain new file would be (the umask decides its mode), not
+    private to its owner as ``tempfile.mkstemp`` makes it.
+    """
+    for _ in range(100):
+        tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.partial")
+        try:
+            os.close(os.open(tmp, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o666))
+        except FileExistsError:
+            continue
+        return tmp
+    raise FileExistsError(f"no free temporary name beside {path}")
 
 
 def file_sha256(path: str | os.PathLike[str]) -> str:
@@ -95,7 +93,7 @@ def save_weights(
     ``sha256``) as JSON, both atomically: the two are complete in temporary
     files before either is renamed into place, so an interrupted export leaves
     the previous pair as it was (but for the instant between the renames)."""
-    from safetensors.torch import save_file
+    from safetensors.torch import save
 
     weights, manifest_path = Path(weights), Path(manifest_path)
     weights.parent.mkdir(parents=True, exist_ok=True)
@@ -103,12 +101,10 @@ def save_weights(
     tmp_weights, tmp_manifest = None, None
     try:
         tmp_weights = _temporary_beside(weights)
-        save_file(tensors, str(tmp_weights), metadata={"format": format})
-        _make_readable(tmp_weights)
+        tmp_weights.write_bytes(save(tensors, metadata={"format": format}))
         full = {**manifest, "sha256": file_sha256(tmp_weights)}
         tmp_manifest = _temporary_beside(manifest_path)
         tmp_manifest.write_text(json.dumps(full, indent=2) + "\n")
-        _make_readable(tmp_manifest)
         os.replace(tmp_weights, weights)
         os.replace(tmp_manifest, manifest_path)
     except BaseException:

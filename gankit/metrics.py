@@ -425,6 +425,13 @@ def _build_reference(
     return ref
 
 
+def _check_missing_fraction(missing_fraction: float) -> None:
+    if not 0.0 < missing_fraction <= 1.0:
+        raise ValueError(
+            f"missing_fraction must lie in (0, 1], got {missing_fraction!r}"
+        )
+
+
 def _check_n(n: int) -> None:
     if not isinstance(n, int) or not MIN_IMAGES <= n <= TEST_SPLIT_SIZE:
         raise ValueError(
@@ -489,6 +496,7 @@ def evaluate_images(
             or range, or ``n`` outside 10..10000.
     """
     _check_dataset(dataset)
+    _check_missing_fraction(missing_fraction)
     _check_image_batch(images)
     n = len(images)
     _check_n(n)
@@ -500,10 +508,6 @@ def evaluate_images(
     probs, fd, kid_mean, kid_std = _fake_side(ref, images, seed, batch_size)
     classes = len(CLASS_NAMES[dataset])
     shares = _shares(probs, classes)
-    if not 0.0 < missing_fraction <= 1.0:
-        raise ValueError(
-            f"missing_fraction must lie in (0, 1], got {missing_fraction!r}"
-        )
     limit = missing_fraction / classes
     pairs = zip(shares, ref.real_shares, strict=True)
     tv = 0.5 * sum(abs(a - b) for a, b in pairs)  # total variation distance
@@ -594,6 +598,7 @@ def evaluate(
     """
     _check_dataset(dataset)
     _check_n(n)
+    _check_missing_fraction(missing_fraction)
     shape = tuple(getattr(generator, a, None) for a in ("channels", "image_size"))
     if isinstance(generator, Generator) and shape != (1, 32):
         raise ValueError(
@@ -757,10 +762,7 @@ class EvaluationCallback(Callback):
         _check_n(n)
         if dataset is not None:
             _check_dataset(dataset)
-        if not 0.0 < missing_fraction <= 1.0:
-            raise ValueError(
-                f"missing_fraction must lie in (0, 1], got {missing_fraction!r}"
-            )
+        _check_missing_fraction(missing_fraction)
         self.every, self.n, self.dataset = every, n, dataset
         self.use_ema, self.batch_size, self.seed, self.root = (
             use_ema,

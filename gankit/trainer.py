@@ -15,6 +15,7 @@ several processes it trains them as one, as :mod:`gankit.distributed` describes.
 from __future__ import annotations
 
 import contextlib
+import copy
 import math
 import os
 import signal
@@ -163,6 +164,8 @@ def generator_updates(
     Shape:
         - fake: ``(B, C, S, S)``; z: ``(B, z_dim)``.
     """
+    if steps < 1:
+        raise ValueError(f"steps must be at least 1, got {steps}")
     # D's weights need no gradient during G's steps; skipping it saves work.
     discriminator.requires_grad_(False)
     try:
@@ -482,7 +485,9 @@ class Trainer:
 
         ``max_steps`` counts from the start of training, so a resumed trainer
         runs only the steps that are left. Ctrl-C finishes the current step,
-        saves a checkpoint (when ``out_dir`` is set) and re-raises.
+        saves a checkpoint (when ``out_dir`` is set) and re-raises; the steps
+        since the last log are not logged then, but the checkpoint keeps their
+        figures, and a resumed run logs them with the next ones.
         """
         target = self.config.max_steps if max_steps is None else max_steps
         if target < 0:
@@ -744,8 +749,10 @@ class Trainer:
             "torch": torch.get_rng_state(),
             "noise": self.noise.get_state(),
         }
-        if self.device.type == "cuda":  # this device's alone: others may be absent
-            rng["cuda"] = torch.cuda.get_rng_state(self.device)
+        if self.device.type == "cuda":
+            # This device's alone (another machine may have fewer), as a list
+            # of one, the form in which earlier versions stored every device's.
+            rng["cuda"] = [torch.cuda.get_rng_state(self.device)]
         return {
             "gankit_version": __version__,
             "config": asdict(self.config),
@@ -765,16 +772,23 @@ class Trainer:
         check_architecture(state["config"], asdict(self.config))
         self.generator.load_state_dict(state["generator"])
         self.discriminator.load_state_dict(state["discriminator"])
-        cfg = self.config
-        for opt, key, lr in (
-            (self.opt_g, "opt_g", cfg.lr_g),
-            (self.opt_d, "opt_d", cfg.lr_d),
+        cfg, saved_cfg = self.config, state["config"]
+        for opt, key, rate in (
+            (self.opt_g, "opt_g", "lr_g"),
+            (self.opt_d, "opt_d", "lr_d"),
         ):
-            saved = dict(state[key])
-            # The flags of this trainer's device win over those of the saver's,
-            # and its config's rates over the saved ones (a resumed run may
-            # change them).
-            ours = {**self._opt_flags, "lr": lr, "betas": (cfg.beta1, cfg.beta2)}
+            # A copy: the optimizer would otherwise train on the caller's
+            # tensors, and a state resumed twice would share its moments.
+            saved = copy.deepcopy(dict(state[key]))
+            # The flags of this trainer's device win over those of the saver's;
+            # so do the config's rates where the config changed them (else the
+            # saved ones stand, as a callback may have adjusted them).
+            ours = dict(self._opt_flags)
+            if getattr(cfg, rate) != saved_cfg.get(rate):
+                ours["lr"] = getattr(cfg, rate)
+            betas = (cfg.beta1, cfg.beta2)
+            if betas != (saved_cfg.get("beta1"), saved_cfg.get("beta2")):
+                ours["betas"] = betas
             saved["param_groups"] = [{**g, **ours} for g in saved["param_groups"]]
             opt.load_state_dict(saved)
             # Adam's moments in their parameter's layout: a fused update walks
@@ -802,8 +816,10 @@ class Trainer:
             self.noise.manual_seed(self.config.seed + 1 + self.step)
         cuda_rng = state["rng"].get("cuda")
         if cuda_rng is not None and self.device.type == "cuda":
-            if isinstance(cuda_rng, (list, tuple)):  # older files: every device's
-                index = self.device.index or 0
+            if isinstance(cuda_rng, (list, tuple)):  # one device's, or (older
+                # files) every device's, in the order of their indices
+                index = self.device.index
+                index = torch.cuda.current_device() if index is None else index
                 cuda_rng = cuda_rng[index] if index < len(cuda_rng) else cuda_rng[0]
             torch.cuda.set_rng_state(cuda_rng, self.device)
         self.history = History(**{k: list(v) for k, v in state["history"].items()})
@@ -817,8 +833,8 @@ class Trainer:
     def save(self, path: str | Path | None = None) -> Path:
         """Write a checkpoint atomically (default ``out_dir/checkpoint.pt``).
 
-        With several processes every rank must call it (it sums the unlogged
-        figures across ranks); rank 0 writes, the others wait for it.
+        With several processes every rank must call it (it averages the
+        unlogged figures across ranks); rank 0 writes, the others wait for it.
         """
         if path is None:
             if self.out_dir is None:

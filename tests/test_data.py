@@ -65,10 +65,10 @@ def test_synthetic_dataset_is_deterministic_and_has_three_shapes():
     assert a.images.max() == 255 and a.images.min() == 0
 
 
-def test_64_pixel_images_are_upscaled_in_chunks_as_in_one_go(mnist, monkeypatch):
+def test_64_pixel_images_are_upscaled_in_chunks_as_in_one_go(monkeypatch):
     import gankit.data
 
-    small = mnist.images[:10]  # (10, 1, 32, 32) uint8
+    small = synthetic_dataset(10).images  # (10, 1, 32, 32) uint8
     monkeypatch.setattr(gankit.data, "_RESIZE_CHUNK", 3)  # 3 + 3 + 3 + 1
     chunked = gankit.data._fit_size(small, 64)
     whole = F.interpolate(small.float(), size=64, mode="bilinear", align_corners=False)

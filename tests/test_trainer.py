@@ -136,6 +136,26 @@ def test_a_resume_trains_with_the_rates_it_is_given(tmp_path, shapes, tiny_cfg):
         ]
     assert all(s["step"] == 2 for s in resumed.opt_g.state.values())  # kept
 
+    # A rate a callback set stands when the config does not change it.
+    resumed.opt_d.param_groups[0]["lr"] = 7e-6
+    resumed.save(tmp_path / "adjusted.pt")
+    again = Trainer.from_checkpoint(tmp_path / "adjusted.pt", shapes, progress=False)
+    assert again.opt_d.param_groups[0]["lr"] == 7e-6
+    assert again.opt_g.param_groups[0]["lr"] == 1e-5
+
+
+def test_one_loaded_state_resumes_two_independent_trainers(tmp_path, shapes, tiny_cfg):
+    train(tiny_cfg, shapes, 2, out_dir=tmp_path)
+    state = load_checkpoint(tmp_path / CHECKPOINT_NAME)
+    a, b = (
+        Trainer.from_checkpoint(state, shapes, device="cpu", progress=False)
+        for _ in range(2)
+    )
+    a.fit(4)  # trains a alone: neither b nor the caller's state may move
+    assert all(s["step"] == 2 for s in b.opt_g.state.values())
+    assert all(s["step"] == 2 for s in state["opt_g"]["state"].values())
+    assert b.fit(4).scalars() == a.history.scalars()
+
 
 def test_float64_data_trains_as_float32(tiny_cfg):
     data = synthetic_dataset(16, channels=1, seed=0).images.double() / 127.5 - 1
@@ -190,6 +210,8 @@ def test_generator_updates_draw_afresh_after_the_first_and_leave_d_alone(tiny_cf
         return generator_loss(d(images), "non_saturating")
 
     last = generator_updates(g, d, opt_g, first, z, 3, loss_of)
+    with pytest.raises(ValueError, match="steps must be at least 1"):
+        generator_updates(g, d, opt_g, first, z, 0, loss_of)
     assert len(seen) == 3 and seen[0] is first  # the first reuses D's batch
     assert not torch.equal(seen[1], first) and not torch.equal(seen[2], seen[1])
     assert last is not None and last.requires_grad  # the third step's loss
