@@ -631,14 +631,20 @@ class Trainer:
         self.ema.n_averaged += 1
         self._ema_updates += 1
 
+    def _unlogged(self) -> tuple[Tensor, dict[str, Any]]:
+        """The figures summed since the last log, averaged over processes (a
+        collective: every rank must call it): their sums ``(K,)`` on the device,
+        and their means by name (one host sync)."""
+        keys = list(self._sums)
+        sums = torch.stack([self._sums[k] for k in keys])
+        sums = distributed.average(sums, self.ranks)
+        return sums, dict(zip(keys, (sums / self._n_summed).tolist(), strict=True))
+
     def _log(self) -> dict[str, float]:
         """Average the figures since the last log (one host sync) and check them."""
         if self._n_summed == 0:
             raise RuntimeError("nothing to log yet")
-        keys = list(self._sums)
-        means = torch.stack([self._sums[k] for k in keys]) / self._n_summed
-        values = distributed.average(means, self.ranks).tolist()
-        record: dict[str, Any] = dict(zip(keys, values, strict=True))
+        _, record = self._unlogged()
         first = self.step - self._n_summed + 1
         self._sums, self._n_summed = {}, 0
         self._check_finite(record, first)
@@ -739,12 +745,13 @@ class Trainer:
             # checkpoint never holds a state that produced a NaN loss, and kept
             # (averaged over processes, as a log would), so that saving leaves
             # the logged history as it would have been without a save.
-            keys = list(self._sums)
-            sums = torch.stack([self._sums[k] for k in keys])
-            sums = distributed.average(sums, self.ranks)
-            record = dict(zip(keys, (sums / self._n_summed).tolist(), strict=True))
+            sums, record = self._unlogged()
             self._check_finite(record, self.step - self._n_summed + 1)
-            partial = {"keys": keys, "sums": sums.cpu(), "steps": self._n_summed}
+            partial = {
+                "keys": list(record),
+                "sums": sums.cpu(),
+                "steps": self._n_summed,
+            }
         rng: dict[str, Any] = {
             "torch": torch.get_rng_state(),
             "noise": self.noise.get_state(),
@@ -767,7 +774,7 @@ class Trainer:
             "unlogged": partial,
         }
 
-    def load_state_dict(self, state: dict[str, Any]) -> None:
+    def load_state_dict(self, state: Mapping[str, Any]) -> None:
         """Restore a :meth:`state_dict`; refuses another architecture."""
         check_architecture(state["config"], asdict(self.config))
         self.generator.load_state_dict(state["generator"])
@@ -779,7 +786,7 @@ class Trainer:
         ):
             # A copy: the optimizer would otherwise train on the caller's
             # tensors, and a state resumed twice would share its moments.
-            saved = copy.deepcopy(dict(state[key]))
+            saved = copy.deepcopy(state[key])
             # The flags of this trainer's device win over those of the saver's;
             # so do the config's rates where the config changed them (else the
             # saved ones stand, as a callback may have adjusted them).
@@ -889,5 +896,5 @@ class Trainer:
         cfg = config or replace(saved, **(changes or {}))
         check_architecture(asdict(saved), asdict(cfg))
         trainer = cls(cfg, data, **kwargs)
-        trainer.load_state_dict(dict(state))
+        trainer.load_state_dict(state)
         return trainer
