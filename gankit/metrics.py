@@ -812,7 +812,7 @@ class EvaluationCallback(Callback):
         shares = figures["class_shares"]
         limit = self.missing_fraction / len(shares)
         names = CLASS_NAMES[figures["dataset"]]
-        rare = [c for c, s in enumerate(shares) if s < limit]
+        rare = figures["missing_classes"]  # below ``limit``, as evaluate counted
         if rare:
             listed = ", ".join(f"{names[c]} ({shares[c]:.1%})" for c in rare)
             self._alert(
