@@ -46,6 +46,16 @@ def test_short_mnist_run_moves_the_way_the_article_describes(mnist):
     assert h.g_loss[-1] > h.g_loss[0]
 
 
+def ctrl_c_at(step: int) -> LambdaCallback:
+    """A callback that presses Ctrl-C (sends SIGINT) once ``step`` is done."""
+
+    def interrupt(trainer, metrics):
+        if trainer.step == step:
+            os.kill(os.getpid(), signal.SIGINT)
+
+    return LambdaCallback(on_step=interrupt)
+
+
 def train(cfg, data, steps, **kwargs):
     trainer = Trainer(cfg, data, device="cpu", progress=False, **kwargs)
     trainer.fit(steps)
@@ -106,17 +116,13 @@ def test_saving_midway_through_a_log_interval_changes_no_figure(
     assert saved.scalars() == plain.scalars()
 
     # Ctrl-C at step 3, mid-interval, and resumed: the same figures again.
-    def interrupt(trainer, metrics):
-        if trainer.step == 3:
-            os.kill(os.getpid(), signal.SIGINT)
-
     with pytest.raises(KeyboardInterrupt):
         train(
             cfg,
             shapes,
             8,
             out_dir=tmp_path / "stopped",
-            callbacks=[LambdaCallback(on_step=interrupt)],
+            callbacks=[ctrl_c_at(3)],
         )
     resumed = Trainer.from_checkpoint(
         tmp_path / "stopped" / CHECKPOINT_NAME, shapes, device="cpu", progress=False
@@ -400,17 +406,13 @@ def test_weights_gone_nan_mid_step_are_reported_as_divergence(shapes, tiny_cfg):
 
 
 def test_ctrl_c_finishes_the_step_saves_and_reraises(tmp_path, shapes, tiny_cfg):
-    def interrupt(trainer, metrics):
-        if trainer.step == 3:
-            os.kill(os.getpid(), signal.SIGINT)
-
     trainer = Trainer(
         tiny_cfg,
         shapes,
         device="cpu",
         progress=False,
         out_dir=tmp_path,
-        callbacks=[LambdaCallback(on_step=interrupt)],
+        callbacks=[ctrl_c_at(3)],
     )
     with pytest.raises(KeyboardInterrupt):
         trainer.fit(10)
