@@ -79,25 +79,17 @@ step() {  # step NAME SECONDS COMMAND...; returns the command's status
 }
 
 run=runs/gpu-mnist
+run_bf16=runs/gpu-mnist-bf16
 epoch=468  # steps of 128 in one MNIST epoch (60,000 // 128)
 train="python -m gankit train --dataset mnist --batch-size 128 --offline --out $run"
 
-step gpu_tests 150 python -m pytest -q -rs -p no:cacheprovider \
-    tests/test_fast.py tests/test_trainer.py
-
-if wanted train_20ep; then
-    rm -rf "$run"
-    step train_20ep 200 python benchmarks/cli_wall_time.py --epochs 20 \
-        --out "$run" --extra --ema 0.999 &&
-        cp "$run/checkpoint.pt" "$run/step$((20 * epoch)).pt"
-fi
-
-run_bf16=runs/gpu-mnist-bf16
-if wanted train_20ep_bf16; then
-    rm -rf "$run_bf16"
-    step train_20ep_bf16 200 python benchmarks/cli_wall_time.py --epochs 20 \
-        --out "$run_bf16" --extra --ema 0.999 --precision bf16 --channels-last
-fi
+timed_20ep() {  # timed_20ep NAME RUN FLAGS...: 20 epochs timed, kept in RUN
+    local name=$1 dir=$2
+    shift 2
+    rm -rf "$dir"
+    step "$name" 200 python benchmarks/cli_wall_time.py --epochs 20 \
+        --out "$dir" --extra --ema 0.999 "$@"
+}
 compare_fd() {  # the two 20-epoch runs' EMA generators, n=10,000, seed 0
     local ckpt
     for ckpt in "$run/step$((20 * epoch)).pt" "$run_bf16/checkpoint.pt"; do
@@ -106,10 +98,6 @@ compare_fd() {  # the two 20-epoch runs' EMA generators, n=10,000, seed 0
             return 1
     done
 }
-export -f compare_fd
-export run run_bf16 epoch
-step compare_fd 120 bash -c compare_fd
-
 train_longer() {  # 20-epoch segments, each resuming the last, to EPOCHS epochs
     local steps=$((20 * epoch)) t
     while [ "$steps" -lt $((epochs * epoch)) ]; do
@@ -143,8 +131,16 @@ chapters() {  # chapters NUMBER...: time those chapters under `full`
 }
 
 # `timeout` runs programs, not shell functions: hand these to a child bash.
-export run epoch train epochs out
-export -f train_longer ship chapters
+export run run_bf16 epoch train epochs out
+export -f compare_fd train_longer ship chapters
+
+step gpu_tests 150 python -m pytest -q -rs -p no:cacheprovider \
+    tests/test_fast.py tests/test_trainer.py
+wanted train_20ep && timed_20ep train_20ep "$run" &&
+    cp "$run/checkpoint.pt" "$run/step$((20 * epoch)).pt"
+wanted train_20ep_bf16 &&
+    timed_20ep train_20ep_bf16 "$run_bf16" --precision bf16 --channels-last
+step compare_fd 120 bash -c compare_fd
 
 # The introduction and chapters 1 to 4 train on the CPU only: time them while
 # the GPU trains on.
