@@ -25,11 +25,11 @@ book: $(STAMP)
 	@echo "open _build/html/index.html"
 
 test: $(STAMP)
-	$(VENV)/bin/ruff check gankit tests benchmarks scripts book/_ext
+	$(VENV)/bin/ruff check gankit tests benchmarks scripts book
 	GANKIT_PROFILE=$${GANKIT_PROFILE:-smoke} $(PY) -m pytest tests book --nbval-lax --nbval-current-env
 
 lint: $(STAMP)
-	$(VENV)/bin/ruff check gankit tests benchmarks scripts book/_ext
+	$(VENV)/bin/ruff check gankit tests benchmarks scripts book
 	$(VENV)/bin/ruff format --check gankit tests benchmarks scripts book/_ext
 
 clean:
