@@ -17,6 +17,7 @@ import hashlib
 import json
 import os
 import pickle
+import re
 import secrets
 from pathlib import Path
 from typing import Any
@@ -28,6 +29,9 @@ FORMAT_VERSION = 1
 #: Config fields that fix the networks' shapes: a checkpoint whose values differ
 #: cannot be loaded into the models at hand.
 ARCHITECTURE_FIELDS = ("z_dim", "channels", "image_size", "spectral_norm")
+#: How a file ``torch.save`` wrote begins: a zip archive (its default since
+#: torch 1.6) or, in the legacy format, a pickle's protocol byte.
+_TORCH_SAVE_MAGIC = (b"PK\x03\x04", b"\x80")
 
 
 class CheckpointError(ValueError):
@@ -129,17 +133,26 @@ def load_checkpoint(
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"no checkpoint at {path}")
+    with open(path, "rb") as f:
+        head = f.read(4)
+    if not head.startswith(_TORCH_SAVE_MAGIC):
+        raise CheckpointError(
+            f"{path} is not a gankit checkpoint: torch.save did not write it"
+        )
     try:
         payload = torch.load(path, map_location=map_location, weights_only=True)
     except pickle.UnpicklingError as exc:
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+        # Name what was refused, but not torch's advice to retry unsafely.
+        found = re.search(r"GLOBAL ([\w.]+)", str(exc))
         raise CheckpointError(
             f"{path} was refused: it holds objects other than tensors and plain "
-            f"values, which gankit never writes, so it was not loaded ({first})"
+            "values, which gankit never writes, so nothing in it was run"
+            + (f" (it asks for {found.group(1)})" if found else "")
         ) from None
-    except (RuntimeError, EOFError, OSError) as exc:
+    except Exception as exc:  # noqa: BLE001 - torch's reader fails many ways
         raise CheckpointError(
-            f"{path} is not a readable checkpoint (truncated or corrupted?): {exc}"
+            f"{path} is not a readable checkpoint (truncated or corrupted?): "
+            f"{type(exc).__name__}: {exc}"
         ) from None
     if not isinstance(payload, dict) or payload.get("format") != FORMAT:
         raise CheckpointError(f"{path} is not a gankit checkpoint")

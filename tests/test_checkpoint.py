@@ -124,9 +124,13 @@ def test_a_malicious_pickle_is_refused_without_running(tmp_path):
         },
         path,
     )
-    with pytest.raises(CheckpointError, match="refused"):
+    with pytest.raises(CheckpointError, match="refused") as refusal:
         load_checkpoint(path)
     assert not marker.exists()
+    # it names what was refused, and does not pass on torch's advice to load
+    # the file unsafely
+    assert "system" in str(refusal.value)  # the os.system it would have run
+    assert "weights_only" not in str(refusal.value)
     # the same bytes as a plain pickle file are refused too
     plain = tmp_path / "evil.pkl"
     plain.write_bytes(pickle.dumps(RunsCode(marker)))
@@ -147,6 +151,24 @@ def test_truncated_and_foreign_files_are_refused(tmp_path):
         load_checkpoint(foreign)
     with pytest.raises(FileNotFoundError):
         load_checkpoint(tmp_path / "missing.pt")
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        b"step 100: d_loss 1.2\n",  # torch's unpickler: IndexError
+        b"hello\n",  # KeyError
+        b'{"step": 1}\n',
+        b"\x89PNG\r\n\x1a\n" + bytes(64),
+        b"",
+    ],
+    ids=["log", "text", "json", "png", "empty"],
+)
+def test_files_torch_did_not_write_are_not_checkpoints(tmp_path, content):
+    path = tmp_path / "notes.txt"
+    path.write_bytes(content)
+    with pytest.raises(CheckpointError, match="not a gankit checkpoint"):
+        load_checkpoint(path)
 
 
 def test_another_architecture_is_refused_naming_the_mismatch(
