@@ -72,6 +72,23 @@ def resolve_device(device: str | torch.device = "auto") -> torch.device:
     return device
 
 
+def _run_folder(path: str | os.PathLike[str]) -> Path:
+    """``path`` as an existing, writable folder (created if needed), or a
+    ``ValueError`` now rather than at the first checkpoint, after the training
+    time was spent."""
+    path = Path(path)
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:  # a file where a folder should be, no permission
+        raise ValueError(
+            f"out_dir {path} cannot be a folder for the run: "
+            f"{exc.strerror or exc} ({exc.filename or path})"
+        ) from None
+    if not os.access(path, os.W_OK | os.X_OK):
+        raise ValueError(f"out_dir {path} is a folder this process cannot write to")
+    return path
+
+
 def build_models(cfg: GANConfig) -> tuple[Generator, Discriminator]:
     """The article's generator and discriminator for ``cfg``, seeded by ``cfg.seed``.
 
@@ -294,6 +311,7 @@ class Trainer:
             range must match ``config``.
         device: ``"auto"`` (CUDA when available), ``"cpu"``, ``"cuda"``, ...
         out_dir: where checkpoints go (``out_dir/checkpoint.pt``); None: no saving.
+            Created here, so a path that cannot be a folder fails before training.
         callbacks: :class:`Callback` objects called during :meth:`fit`.
         progress: show a ``tqdm.auto`` progress bar.
         fast: on a CUDA device, replay each step as one CUDA graph
@@ -367,7 +385,7 @@ class Trainer:
                 f"the dataset has {len(self.data)} images, fewer than one batch of "
                 f"{cfg.batch_size}; lower batch_size or give more data"
             )
-        self.out_dir = Path(out_dir) if out_dir is not None else None
+        self.out_dir = _run_folder(out_dir) if out_dir is not None else None
         self.callbacks = list(callbacks) if self.ranks.is_main else []
         self.progress = progress and self.ranks.is_main
         self.step_fn = step_fn if step_fn is not None else train_step

@@ -119,6 +119,7 @@ def test_sample_from_a_file_that_is_not_a_checkpoint(tmp_path, capsys):
     [
         (["train", "--device", "bogus", "--steps", "1"], "device must be 'auto'"),
         (["train", "--steps", "1", "--out", "FILE"], "is a file; give a folder"),
+        (["train", "--steps", "1", "--out", "FILE/run"], "cannot be a folder"),
         (["sample", "--checkpoint", "CKPT", "--n", "0"], "--n must be at least 1"),
     ],
 )
@@ -128,7 +129,12 @@ def test_bad_arguments_are_clear_errors_not_tracebacks(
     afile = tmp_path / "afile"
     afile.write_text("not a folder")
     args = [
-        {"FILE": str(afile), "CKPT": str(run / CHECKPOINT_NAME)}.get(a, a) for a in args
+        {
+            "FILE": str(afile),
+            "FILE/run": str(afile / "run"),
+            "CKPT": str(run / CHECKPOINT_NAME),
+        }.get(a, a)
+        for a in args
     ]
     if args[0] == "train" and "--out" not in args:
         args += ["--out", str(tmp_path / "fresh")]

@@ -436,6 +436,24 @@ def test_bad_data_is_refused_before_training(data, words, tiny_cfg):
         Trainer(tiny_cfg, data, device="cpu", progress=False)
 
 
+@pytest.mark.parametrize("where", ["afile", "afile/run"])
+def test_an_out_dir_that_cannot_be_a_folder_fails_before_training(
+    tmp_path, shapes, tiny_cfg, where
+):
+    afile = tmp_path / "afile"
+    afile.write_text("notes")
+    with pytest.raises(ValueError, match="cannot be a folder for the run"):
+        Trainer(
+            tiny_cfg, shapes, device="cpu", progress=False, out_dir=tmp_path / where
+        )
+    assert afile.read_text() == "notes"
+
+
+def test_the_out_dir_is_made_when_the_trainer_is(tmp_path, shapes, tiny_cfg):
+    Trainer(tiny_cfg, shapes, device="cpu", progress=False, out_dir=tmp_path / "a/b")
+    assert (tmp_path / "a" / "b").is_dir()
+
+
 def test_float_data_in_range_is_accepted(tiny_cfg):
     trainer = Trainer(
         tiny_cfg, torch.rand(16, 1, 32, 32) * 2 - 1, device="cpu", progress=False
