@@ -14,17 +14,30 @@ from pathlib import Path
 import torch
 from torch import Tensor
 
+from .checks import check_range
 from .data import to_signed_unit
 
 
 def _as_float(images: Tensor) -> Tensor:
+    """A batch to draw, checked: ``(N, C, H, W)`` with N >= 1 and C = 1 or 3,
+    uint8 pixels or floats in [-1, 1]; returned as float32 on the CPU."""
+    if not isinstance(images, Tensor):
+        raise ValueError(
+            f"images must be a torch.Tensor (N, C, H, W), got {type(images).__name__}"
+        )
+    if images.dim() != 4 or len(images) == 0 or images.shape[1] not in (1, 3):
+        raise ValueError(
+            "images must have shape (N, C, H, W), channels first, with N >= 1 and "
+            f"C = 1 or 3; got {tuple(images.shape)}"
+        )
     images = images.detach().cpu()
     if images.dtype == torch.uint8:
-        images = to_signed_unit(images)
-    if images.dim() != 4:
+        return to_signed_unit(images)
+    if not images.is_floating_point():
         raise ValueError(
-            f"images must have shape (N, C, H, W), got {tuple(images.shape)}"
+            f"images must be uint8 pixels or floats in [-1, 1], got {images.dtype}"
         )
+    check_range(images, -1.0, 1.0, name="images")
     return images.float()
 
 
@@ -44,6 +57,8 @@ def image_grid(images: Tensor, nrow: int | None = None, padding: int = 2) -> Ten
     images = _as_float(images)
     if nrow is None:
         nrow = max(1, round(len(images) ** 0.5))
+    elif nrow < 1:
+        raise ValueError(f"nrow must be at least 1, got {nrow}")
     grid = make_grid(
         images,
         nrow=nrow,
@@ -61,11 +76,18 @@ def save_grid(
     """Write :func:`image_grid` of ``images`` as a PNG, atomically."""
     from torchvision.utils import save_image
 
+    grid = image_grid(images, nrow)  # checks the images before touching a file
     path = Path(path)
+    if path.is_dir():
+        raise ValueError(f"{path} is a folder; give the PNG file's path")
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.partial")
-    save_image(image_grid(images, nrow), tmp, format="png")
-    os.replace(tmp, path)
+    try:
+        save_image(grid, tmp, format="png")
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
     return path
 
 

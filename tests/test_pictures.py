@@ -59,8 +59,43 @@ def test_the_default_layout_is_square():
 
 
 def test_a_batch_that_is_not_four_dimensional_is_refused():
-    with pytest.raises(ValueError, match=r"shape \(N, C, H, W\), got \(32, 32\)"):
+    with pytest.raises(ValueError, match=r"shape \(N, C, H, W\).*got \(32, 32\)"):
         image_grid(torch.zeros(32, 32))
+
+
+@pytest.mark.parametrize(
+    ("batch", "words"),
+    [
+        (torch.zeros(0, 1, 32, 32), "N >= 1"),
+        (torch.rand(4, 32, 32, 3), r"channels first.*got \(4, 32, 32, 3\)"),
+        (torch.zeros(4, 2, 32, 32), "C = 1 or 3"),
+        (torch.rand(4, 1, 8, 8) * 255, r"must lie in \[-1, 1\]"),
+        (torch.full((4, 1, 8, 8), float("nan")), "NaN"),
+        (torch.zeros(4, 1, 8, 8, dtype=torch.int64), "uint8 pixels or floats"),
+        (torch.zeros(4, 1, 8, 8).numpy(), "must be a torch.Tensor"),
+    ],
+    ids=["empty", "hwc", "2-channels", "0..255", "nan", "int64", "numpy"],
+)
+def test_batches_that_cannot_be_drawn_are_refused_by_name(tmp_path, batch, words):
+    for draw in (image_grid, show_grid, lambda x: save_grid(x, tmp_path / "g.png")):
+        with pytest.raises(ValueError, match=words):
+            draw(batch)
+    plt.close("all")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_nrow_below_one_is_refused():
+    for nrow in (0, -1):
+        with pytest.raises(ValueError, match="nrow must be at least 1"):
+            image_grid(images(4), nrow=nrow)
+
+
+def test_save_grid_to_a_folder_is_refused_and_writes_nothing(tmp_path):
+    (tmp_path / "run").mkdir()
+    with pytest.raises(ValueError, match="is a folder"):
+        save_grid(images(4), tmp_path / "run")
+    assert [p.name for p in tmp_path.iterdir()] == ["run"]
+    assert list((tmp_path / "run").iterdir()) == []
 
 
 def test_save_grid_writes_the_grid_as_a_png_and_leaves_no_partial_file(tmp_path):
