@@ -9,7 +9,8 @@ into every checkpoint so that a run can always be rebuilt.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, replace
+import numbers
+from dataclasses import dataclass, fields, replace
 
 #: Channels of each dataset gankit can load (MNIST and Fashion-MNIST are padded
 #: to 32x32 grey, SVHN is 32x32 colour).
@@ -55,6 +56,7 @@ class GANConfig:
     seed: int = 0  # seeds the models' weights, the noise and the data order
 
     def __post_init__(self) -> None:
+        self._check_types()
         if self.dataset not in DATASET_CHANNELS and self.dataset != "synthetic":
             raise ValueError(
                 f"dataset must be one of {sorted(DATASET_CHANNELS)} or 'synthetic', "
@@ -100,6 +102,33 @@ class GANConfig:
                 raise ValueError(f"{name} must be in [0, 1), got {getattr(self, name)}")
         if not (math.isfinite(self.leaky_slope) and self.leaky_slope >= 0):
             raise ValueError(f"leaky_slope must be >= 0, got {self.leaky_slope}")
+
+    def _check_types(self) -> None:
+        """Refuse a value of the wrong kind (``batch_size=8.0``, ``spectral_norm=
+        "no"``), which the range checks below would let through, and store
+        NumPy numbers as the plain ``int`` or ``float`` they stand for."""
+        for f in fields(self):
+            value = getattr(self, f.name)
+            kind = str(f.type)
+            if kind == "float | None" and value is None:
+                continue
+            if kind == "bool":
+                ok = isinstance(value, bool)
+            elif kind == "str":
+                ok = isinstance(value, str)
+            elif kind == "int":
+                ok = isinstance(value, numbers.Integral) and not isinstance(value, bool)
+                if ok:
+                    object.__setattr__(self, f.name, int(value))
+            else:  # "float" and "float | None"
+                ok = isinstance(value, numbers.Real) and not isinstance(value, bool)
+                if ok:
+                    object.__setattr__(self, f.name, float(value))
+            if not ok:
+                raise ValueError(
+                    f"{f.name} must be {'a whole number' if kind == 'int' else kind}, "
+                    f"got {value!r} ({type(value).__name__})"
+                )
 
     @classmethod
     def for_dataset(cls, dataset: str, **overrides: object) -> GANConfig:

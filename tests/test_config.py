@@ -42,6 +42,14 @@ def test_for_dataset_fills_in_channels():
         ("lr_d", 0.0, "lr_d must be a positive number"),
         ("beta1", 1.0, "beta1 must be in [0, 1)"),
         ("leaky_slope", -0.2, "leaky_slope must be >= 0"),
+        ("batch_size", 8.0, "batch_size must be a whole number, got 8.0 (float)"),
+        ("z_dim", 2.5, "z_dim must be a whole number"),
+        ("max_steps", 1.5, "max_steps must be a whole number"),
+        ("n_fixed", True, "n_fixed must be a whole number, got True (bool)"),
+        ("spectral_norm", "no", "spectral_norm must be bool, got 'no' (str)"),
+        ("lr_g", "2e-4", "lr_g must be float"),
+        ("ema_decay", "0.999", "ema_decay must be float | None"),
+        ("g_loss", None, "g_loss must be str"),
     ],
 )
 def test_bad_values_are_refused_with_what_was_expected(field, value, words):
@@ -50,3 +58,11 @@ def test_bad_values_are_refused_with_what_was_expected(field, value, words):
         match=words.replace("(", r"\(").replace(")", r"\)").replace("[", r"\["),
     ):
         GANConfig(**{field: value})
+
+
+def test_numpy_numbers_are_kept_as_the_plain_numbers_they_stand_for():
+    np = pytest.importorskip("numpy")
+    cfg = GANConfig(batch_size=np.int64(64), lr_g=np.float32(1e-3), lr_d=1)
+    assert type(cfg.batch_size) is int and cfg.batch_size == 64
+    assert type(cfg.lr_g) is float and cfg.lr_g == pytest.approx(1e-3)
+    assert type(cfg.lr_d) is float and cfg.lr_d == 1.0
