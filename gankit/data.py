@@ -51,6 +51,11 @@ def default_root() -> Path:
 
 def to_signed_unit(images: Tensor) -> Tensor:
     """uint8 pixels 0..255 -> float32 in [-1, 1] (0 -> -1, 255 -> 1)."""
+    if not isinstance(images, Tensor):
+        raise ValueError(
+            f"expected a uint8 torch.Tensor, got {type(images).__name__}"
+            " (torch.from_numpy turns a NumPy array into one)"
+        )
     if images.dtype != torch.uint8:
         raise ValueError(f"expected uint8 pixels, got {images.dtype}")
     return images.float().div_(127.5).sub_(1.0)
@@ -79,6 +84,13 @@ class ImageData(Dataset):
     name: str
 
     def __post_init__(self) -> None:
+        for field_name in ("images", "labels"):
+            value = getattr(self, field_name)
+            if not isinstance(value, Tensor):
+                raise ValueError(
+                    f"{field_name} must be a torch.Tensor, got {type(value).__name__}"
+                    " (torch.from_numpy turns a NumPy array into one)"
+                )
         if self.images.dtype != torch.uint8 or self.images.dim() != 4:
             raise ValueError(
                 "images must be a uint8 tensor of shape (N, C, S, S), got "
@@ -141,6 +153,18 @@ def _missing_message(name: str, root: Path, split: str, reason: str) -> str:
         "Put them there (uncompressed), or set the environment variable "
         "GANKIT_DATA to the folder that holds them, or pass root=... ; "
         "with internet access, download=True fetches them."
+    )
+
+
+def _unreadable_message(name: str, root: Path, split: str, reason: str) -> str:
+    files = "\n".join(f"  {p}" for p in _expected_files(name, root, split))
+    form = "the .mat file" if name == "svhn" else "uncompressed IDX files"
+    return (
+        f"{name} ({split} split) under {root} could not be read: {reason}\n"
+        f"These files are there but are not {form} of the published dataset "
+        f"(still gzip-compressed, truncated, or mismatched?):\n{files}\n"
+        "Replace them with the originals, or point GANKIT_DATA or root=... "
+        "at a folder that holds them."
     )
 
 
@@ -236,12 +260,16 @@ def load_dataset(
             ds = cls(root, train=(split == "train"), download=download)
             images = ds.data.unsqueeze(1)  # (N, 1, 28, 28) uint8
             labels = ds.targets.long()
-    except (RuntimeError, OSError, ValueError) as exc:
+        if len(labels) != len(images):
+            raise ValueError(
+                f"the files hold {len(images)} images but {len(labels)} labels"
+            )
+    except Exception as exc:  # noqa: BLE001 - torchvision's readers also fail by assert
         # Raised from None: the dependency's traceback only hides the remedy.
         reason = str(exc).strip().splitlines()[0] if str(exc).strip() else repr(exc)
-        raise DatasetNotFoundError(
-            _missing_message(name, root, split, reason)
-        ) from None
+        present = all(p.is_file() for p in _expected_files(name, root, split))
+        message = _unreadable_message if present else _missing_message
+        raise DatasetNotFoundError(message(name, root, split, reason)) from None
     return ImageData(_fit_size(images.contiguous(), image_size), labels, name)
 
 

@@ -160,6 +160,60 @@ def test_bad_arguments_are_refused(kwargs, words, tmp_path):
         load_dataset(root=tmp_path, download=False, **kwargs)
 
 
+@pytest.fixture
+def mnist_root():
+    """The folder that holds the real MNIST's raw files (as ``mnist`` needs them)."""
+    root = default_root()
+    if len(list((root / "MNIST" / "raw").glob("*-ubyte"))) < 4:
+        if os.environ.get("CI"):
+            pytest.fail(f"MNIST's raw files are not under {root}")
+        pytest.skip("MNIST not available locally; set GANKIT_DATA")
+    return root
+
+
+def copy_mnist(src, dst, change=lambda name, data: data):
+    """MNIST's four raw files from ``src`` into ``dst``, each passed through
+    ``change(file name, bytes)``."""
+    raw = dst / "MNIST" / "raw"
+    raw.mkdir(parents=True)
+    for f in sorted((src / "MNIST" / "raw").iterdir()):
+        (raw / f.name).write_bytes(change(f.name, f.read_bytes()))
+
+
+def test_mnist_files_left_gzip_compressed_give_the_clear_error(mnist_root, tmp_path):
+    import gzip
+
+    copy_mnist(mnist_root, tmp_path, lambda name, data: gzip.compress(data))
+    with pytest.raises(DatasetNotFoundError, match="could not be read") as info:
+        load_dataset("mnist", tmp_path, split="test", download=False)
+    assert "gzip-compressed" in str(info.value)
+    assert str(tmp_path / "MNIST" / "raw" / "t10k-images-idx3-ubyte") in str(info.value)
+
+
+def test_an_images_and_labels_file_that_do_not_match_give_the_clear_error(
+    mnist_root, tmp_path
+):
+    swap = {"t10k-labels-idx1-ubyte": "train-labels-idx1-ubyte"}
+    src = mnist_root / "MNIST" / "raw"
+    copy_mnist(
+        mnist_root,
+        tmp_path,
+        lambda name, data: (src / swap[name]).read_bytes() if name in swap else data,
+    )
+    with pytest.raises(DatasetNotFoundError, match="10000 images but 60000 labels"):
+        load_dataset("mnist", tmp_path, split="test", download=False)
+
+
+def test_numpy_arrays_are_refused_with_the_remedy():
+    pixels = np.zeros((2, 1, 32, 32), np.uint8)
+    with pytest.raises(ValueError, match="images must be a torch.Tensor.*from_numpy"):
+        ImageData(pixels, torch.zeros(2, dtype=torch.long), "x")
+    with pytest.raises(ValueError, match="labels must be a torch.Tensor"):
+        ImageData(torch.from_numpy(pixels), None, "x")
+    with pytest.raises(ValueError, match="expected a uint8 torch.Tensor, got ndarray"):
+        to_signed_unit(pixels)
+
+
 def test_image_data_refuses_float_images():
     with pytest.raises(ValueError, match="uint8"):
         ImageData(torch.zeros(2, 1, 32, 32), torch.zeros(2, dtype=torch.long), "x")
