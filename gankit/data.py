@@ -266,7 +266,11 @@ def load_dataset(
             )
     except Exception as exc:  # noqa: BLE001 - torchvision's readers also fail by assert
         # Raised from None: the dependency's traceback only hides the remedy.
-        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else repr(exc)
+        reason = (
+            str(exc).strip().splitlines()[0]
+            if str(exc).strip()
+            else f"torchvision's reader raised {type(exc).__name__}"
+        )
         present = all(p.is_file() for p in _expected_files(name, root, split))
         message = _unreadable_message if present else _missing_message
         raise DatasetNotFoundError(message(name, root, split, reason)) from None
