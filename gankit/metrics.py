@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 import time
 import warnings
 from collections import OrderedDict
@@ -51,7 +52,7 @@ from .checkpoint import file_sha256, save_weights
 from .checks import check_images
 from .data import ImageData, default_root, load_dataset, to_signed_unit
 from .generator import Generator, sample_z
-from .trainer import Callback, Trainer
+from .trainer import Callback, Trainer, resolve_device
 
 if TYPE_CHECKING:  # torchmetrics takes seconds to import: only when measuring
     from torchmetrics.image.fid import FrechetInceptionDistance
@@ -247,7 +248,7 @@ def load_classifier(
     model = _cached_classifier(dataset, None if folder is None else str(folder))
     copy = _blank_classifier(dataset)
     copy.load_state_dict(model.state_dict())
-    return copy.to(device).eval()
+    return copy.to(resolve_device(device)).eval()
 
 
 @lru_cache(maxsize=4)
@@ -440,6 +441,11 @@ def _check_n(n: int) -> None:
         )
 
 
+def _check_batch_size(batch_size: int) -> None:
+    if not isinstance(batch_size, int) or batch_size < 1:
+        raise ValueError(f"batch_size must be a whole number >= 1, got {batch_size!r}")
+
+
 def _check_image_batch(images: Tensor) -> None:
     if isinstance(images, Tensor) and images.dtype == torch.uint8:
         if images.dim() != 4 or tuple(images.shape[1:]) != (1, 32, 32):
@@ -500,9 +506,8 @@ def evaluate_images(
     _check_image_batch(images)
     n = len(images)
     _check_n(n)
-    if batch_size < 1:
-        raise ValueError(f"batch_size must be at least 1, got {batch_size}")
-    device = torch.device(device) if device is not None else images.device
+    _check_batch_size(batch_size)
+    device = resolve_device(device) if device is not None else images.device
     root = Path(root).expanduser() if root is not None else default_root()
     ref = _reference(dataset, n, seed, str(root), str(device), download)
     probs, fd, kid_mean, kid_std = _fake_side(ref, images, seed, batch_size)
@@ -548,6 +553,9 @@ def generate(
         - Output: ``(n, C, S, S)`` in [-1, 1], on ``device`` (default: the
           generator's).
     """
+    _check_batch_size(batch_size)
+    if not isinstance(n, int) or n < 1:
+        raise ValueError(f"n must be a whole number of images >= 1, got {n!r}")
     z_dim = getattr(generator, "z_dim", None)
     if not isinstance(generator, nn.Module) or not isinstance(z_dim, int):
         raise ValueError(
@@ -556,12 +564,13 @@ def generate(
         )
     tensors = [*generator.parameters(), *generator.buffers()]
     own = tensors[0].device if tensors else torch.device("cpu")
+    device = resolve_device(device) if device is not None else own
     z = sample_z(n, z_dim, generator=torch.Generator().manual_seed(seed))
     was_training = generator.training
     generator.eval()
     try:
         out = [
-            generator(z[i : i + batch_size].to(own)).to(device or own)
+            generator(z[i : i + batch_size].to(own)).to(device)
             for i in range(0, n, batch_size)
         ]
     finally:
@@ -701,7 +710,7 @@ def inception_fid(
     else:
         _check_image_batch(fake)
         images = fake[:n].cpu()
-    device = torch.device(device or "cpu")
+    device = resolve_device(device or "cpu")
     fid = fid.to(device)
     test = load_dataset(dataset, root, split="test")
     real = _random_rows(test.images, len(images), seed)
@@ -719,6 +728,19 @@ def inception_fid(
 
 
 # -- watching a run -----------------------------------------------------------------
+def _stacklevel_outside_gankit() -> int:
+    """The ``stacklevel`` for a ``warnings.warn`` in the caller of this function
+    that names the first line outside gankit (e.g. the reader's
+    ``trainer.fit()``) rather than gankit's own code."""
+    package = os.path.dirname(os.path.abspath(__file__)) + os.sep
+    frame, level = sys._getframe(1), 1
+    while frame is not None and os.path.abspath(frame.f_code.co_filename).startswith(
+        package
+    ):
+        frame, level = frame.f_back, level + 1
+    return level
+
+
 class EvaluationCallback(Callback):
     """Measures the generator every ``every`` steps during :meth:`Trainer.fit`.
 
@@ -741,6 +763,8 @@ class EvaluationCallback(Callback):
         missing_fraction: a class below this fraction of a uniform share counts
             as missing, in the alerts and in the stored figures alike.
         d_accuracy_limit: warn when the discriminator's accuracy reaches this.
+        warn: also issue each alert as a :class:`ModeCollapseWarning`, pointing
+            at the caller's line; the alerts are kept in ``alerts`` either way.
     """
 
     def __init__(
@@ -756,6 +780,7 @@ class EvaluationCallback(Callback):
         at_end: bool = True,
         missing_fraction: float = MISSING_CLASS_FRACTION,
         d_accuracy_limit: float = 0.99,
+        warn: bool = True,
     ) -> None:
         if every < 1:
             raise ValueError(f"every must be at least 1, got {every}")
@@ -773,6 +798,7 @@ class EvaluationCallback(Callback):
         self.at_end = at_end
         self.missing_fraction = missing_fraction
         self.d_accuracy_limit = d_accuracy_limit
+        self.warn = warn
         self.results: dict[int, dict[str, Any]] = {}
         self.alerts: list[str] = []
         self.seconds = 0.0
@@ -831,7 +857,10 @@ class EvaluationCallback(Callback):
 
     def _alert(self, message: str) -> None:
         self.alerts.append(message)
-        warnings.warn(message, ModeCollapseWarning, stacklevel=3)
+        if self.warn:
+            warnings.warn(
+                message, ModeCollapseWarning, stacklevel=_stacklevel_outside_gankit()
+            )
 
     def series(self, key: str) -> tuple[list[int], list[float]]:
         """``(steps, values)`` of one figure, e.g. ``series("fd")`` for a plot."""

@@ -223,6 +223,10 @@ def test_evaluate_is_reproducible_and_leaves_the_generator_as_it_was():
         (lambda: EvaluationCallback(every=0), "every"),
         (lambda: EvaluationCallback(every=10, dataset="svhn"), "svhn"),
         (lambda: EvaluationCallback(every=10, missing_fraction=0), "missing_fraction"),
+        (lambda: evaluate(Generator(channels=1), "mnist", N, batch_size=0), "batch"),
+        (lambda: generate(Generator(channels=1), 0), "n must be a whole number"),
+        (lambda: evaluate_images(torch.zeros(N, 1, 32, 32), device="gpu"), "device"),
+        (lambda: load_classifier("mnist", device="gpu"), "device must be"),
     ],
 )
 def test_bad_input_raises_a_clear_value_error(call, message):
@@ -240,6 +244,19 @@ def test_callback_warns_when_the_generator_draws_one_class(mnist_train):
     assert list(cb.results) == [5]
     assert cb.results[5]["classes_covered"] == 1
     assert len(cb.alerts) == 1
+
+
+def test_the_warning_names_the_callers_line_and_can_be_turned_off(mnist_train):
+    threes = Replay(mnist_train.images[mnist_train.labels == 3][:N_GEN])
+    cb = EvaluationCallback(every=5, n=N_GEN)
+    with pytest.warns(ModeCollapseWarning) as caught:
+        cb.measure(stub_trainer(threes, 5, [0.6]))
+    assert [w.filename for w in caught] == [__file__]  # not gankit's own code
+    quiet = EvaluationCallback(every=5, n=N_GEN, warn=False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ModeCollapseWarning)
+        quiet.measure(stub_trainer(threes, 5, [0.6]))
+    assert quiet.alerts == cb.alerts and len(quiet.alerts) == 1
 
 
 def test_callback_warns_when_the_discriminator_wins_every_round(mnist_train):
