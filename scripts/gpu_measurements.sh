@@ -117,7 +117,7 @@ ship() {  # every kept checkpoint is a candidate; the best one ships
         steps=${steps%.pt}
         command=$first
         [ "$steps" -gt $((20 * epoch)) ] &&
-            command="$first, then resumed with: $train --steps $steps"
+            command="$first && $train --steps $steps"
         args+=(--checkpoint "$ckpt" --command "$command")
     done
     python scripts/ship_generator.py "${args[@]}" &&

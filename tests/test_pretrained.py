@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shlex
 from dataclasses import replace
 
 import pytest
@@ -64,6 +65,21 @@ def test_shipped_mnist_generator_loads_offline_in_eval_mode():
     assert {"config", "steps", "seed", "command", "figures", "gankit_version"} <= set(
         manifest
     )
+
+
+@needs_shipped
+def test_the_shipped_command_is_one_the_cli_accepts_and_reaches_its_steps():
+    """The manifest's command can be pasted into a shell: commands joined by
+    ``&&``, each a ``python -m gankit train`` that the CLI parses, the last
+    one training to the steps the manifest records."""
+    from gankit.cli import build_parser
+
+    manifest = pretrained_manifest("mnist")
+    commands = [shlex.split(c) for c in manifest["command"].split(" && ")]
+    for argv in commands:
+        assert argv[:4] == ["python", "-m", "gankit", "train"], argv
+        build_parser().parse_args(argv[3:])  # exits on a flag it does not know
+    assert build_parser().parse_args(commands[-1][3:]).steps == manifest["steps"]
 
 
 @needs_shipped
