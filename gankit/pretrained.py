@@ -107,11 +107,24 @@ def pretrained_manifest(
                 "exporting the checkpoint with gankit.pretrained.export_generator; "
                 f"until then, train a generator yourself or load a checkpoint"
             )
-    data = json.loads(manifest.read_text())
-    if data.get("format") != FORMAT or data.get("format_version") != FORMAT_VERSION:
+    try:
+        data = json.loads(manifest.read_text())
+    except (ValueError, UnicodeDecodeError) as exc:  # JSONDecodeError is a ValueError
+        raise CheckpointError(f"{manifest} is not readable JSON: {exc}") from None
+    if (
+        not isinstance(data, dict)
+        or data.get("format") != FORMAT
+        or data.get("format_version") != FORMAT_VERSION
+    ):
         raise CheckpointError(
             f"{manifest} is not a gankit generator manifest of format version "
             f"{FORMAT_VERSION}"
+        )
+    missing = [k for k in ("sha256", "config") if k not in data]
+    if missing or not isinstance(data["config"], dict):
+        raise CheckpointError(
+            f"{manifest} lacks what a generator manifest records: "
+            f"{', '.join(missing) or 'config as a mapping'}"
         )
     return data
 
@@ -140,7 +153,12 @@ def pretrained(
             f"{weights} does not match the SHA-256 in its manifest: the file was "
             "changed or is corrupted"
         )
-    cfg = GANConfig(**manifest["config"])
+    try:
+        cfg = GANConfig(**manifest["config"])
+    except (TypeError, ValueError) as exc:
+        raise CheckpointError(
+            f"the config in {name}'s manifest is not valid: {exc}"
+        ) from None
     with torch.random.fork_rng(devices=[]):  # weights are overwritten below
         g = Generator(cfg.z_dim, cfg.channels, cfg.image_size, cfg.init_std)
     state = {

@@ -145,6 +145,30 @@ def test_changed_weights_are_refused(checkpoint, tmp_path):
 
 
 @pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (lambda text, m: text[: len(text) // 2], "not readable JSON"),
+        (lambda text, m: "[1, 2]", "not a gankit generator manifest"),
+        (
+            lambda text, m: json.dumps({k: v for k, v in m.items() if k != "sha256"}),
+            "lacks what a generator manifest records: sha256",
+        ),
+        (
+            lambda text, m: json.dumps({**m, "config": {**m["config"], "z_dim": 2.5}}),
+            "config in mnist's manifest is not valid",
+        ),
+    ],
+    ids=["truncated", "a-list", "no-sha256", "bad-config"],
+)
+def test_a_broken_manifest_is_a_checkpoint_error(checkpoint, tmp_path, change, message):
+    _, manifest_path = export_generator(checkpoint, tmp_path / "mnist_generator")
+    text = manifest_path.read_text()
+    manifest_path.write_text(change(text, json.loads(text)))
+    with pytest.raises(CheckpointError, match=message):
+        pretrained("mnist", folder=tmp_path)
+
+
+@pytest.mark.parametrize(
     ("extra", "message"),
     [({"steps": 5}, "must not set"), ({"figures": torch.zeros(1)}, "JSON")],
 )
