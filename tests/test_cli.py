@@ -14,7 +14,7 @@ from PIL import Image
 
 from gankit import load_checkpoint
 from gankit.cli import main
-from gankit.trainer import CHECKPOINT_NAME
+from gankit.trainer import CHECKPOINT_NAME, Trainer
 
 QUIET = ["--device", "cpu", "--offline", "--quiet"]
 
@@ -62,10 +62,22 @@ def test_flags_given_on_resume_override_the_checkpoint(run):
     assert (cfg["log_every"], cfg["ema_decay"], cfg["batch_size"]) == (5, 0.5, 8)
 
 
-def test_a_run_resumes_in_the_channels_last_layout(run):
+def test_a_run_resumes_in_the_channels_last_layout(run, monkeypatch):
     # The layout is how the step computes, not what it learns: a checkpoint
     # written in one layout resumes in the other.
+    trained = []
+    fit = Trainer.fit
+
+    def watched_fit(self, *args, **kwargs):
+        trained.append(self)
+        return fit(self, *args, **kwargs)
+
+    monkeypatch.setattr(Trainer, "fit", watched_fit)
     assert train(run, "--steps", "3", "--channels-last") == 0
+    (trainer,) = trained  # the flag reached the trainer that resumed
+    assert trainer.memory_format == torch.channels_last
+    conv = trainer.generator.up[0][0].weight
+    assert conv.is_contiguous(memory_format=torch.channels_last)
     state = load_checkpoint(run / CHECKPOINT_NAME)
     assert state["step"] == 3
     weights = [v for v in state["generator"].values() if v.dim() == 4]

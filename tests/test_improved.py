@@ -1,3 +1,4 @@
+import copy
 import dataclasses
 
 import pytest
@@ -17,7 +18,8 @@ from gankit.improved import (
     feature_matching_step,
     largest_singular_values,
 )
-from gankit.trainer import METRICS
+from gankit.losses import generator_loss
+from gankit.trainer import METRICS, discriminator_update
 
 
 def models(seed=0, spectral_norm=False):
@@ -78,6 +80,28 @@ def test_feature_matching_step_returns_train_steps_figures_and_updates_both():
         not torch.equal(a, b) for a, b in zip(d_before, d.parameters(), strict=True)
     )
     assert all(p.requires_grad for p in d.parameters())
+
+
+def test_the_generators_loss_is_feature_matching_against_the_updated_d():
+    """g_loss is the distance between the mean features the updated D gives the
+    real batch and the generated one, recomputed here on copies of the models."""
+    g, d = models()
+    cfg = GANConfig(z_dim=8, g_steps_per_d_step=1)
+    real, z = torch.rand(4, 1, 32, 32) * 2 - 1, sample_z(4, 8)
+    g2, d2 = copy.deepcopy(g), copy.deepcopy(d)
+    opt_g, opt_d = optimizers(g, d)
+    _, opt_d2 = optimizers(g2, d2)
+    metrics = feature_matching_step(g, d, opt_g, opt_d, real, z, cfg)
+    update = discriminator_update(g2, d2, opt_d2, real, z, cfg)
+    with torch.no_grad():
+        expected = feature_matching_loss(
+            d2.features_of(real), d2.features_of(update.fake)
+        )
+    torch.testing.assert_close(metrics["g_loss"], expected)
+    # and it is not the usual loss on the same images
+    with torch.no_grad():
+        bce = generator_loss(d2(update.fake), "non_saturating")
+    assert not torch.allclose(metrics["g_loss"], bce, rtol=1e-2)
 
 
 def test_feature_matching_step_needs_features_of():

@@ -26,3 +26,9 @@ def test_init_weights_leaves_other_modules_alone():
     act = nn.LeakyReLU(0.2)
     init_weights(act)  # no parameters, nothing to do, no error
     assert act.negative_slope == 0.2
+    # modules with parameters of kinds the article does not initialise
+    others = nn.Sequential(nn.LayerNorm(4), nn.PReLU(), nn.Embedding(3, 4))
+    before = {k: v.clone() for k, v in others.state_dict().items()}
+    others.apply(init_weights)
+    for k, v in others.state_dict().items():
+        assert torch.equal(v, before[k]), k

@@ -143,23 +143,26 @@ def test_png_bytes_is_an_enlarged_png():
     assert Image.open(BytesIO(data)).size == (3 * (2 * 32 + 3 * 2), 3 * (32 + 4))
 
 
+HALF = torch.full((3,), 0.5)  # a valid end point: only the named fault is wrong
+
+
 @pytest.mark.parametrize(
-    "call",
+    ("call", "words"),
     [
-        lambda: lerp(torch.zeros(3), torch.zeros(4), 0.5),
-        lambda: lerp(torch.zeros(1, 3), torch.zeros(1, 3), 0.5),
-        lambda: lerp(torch.zeros(3), torch.ones(3), 1.5),
-        lambda: slerp(torch.zeros(3), torch.ones(3), 0.5),
-        lambda: slerp(torch.ones(3), -torch.ones(3), 0.5),
-        lambda: latent_path(torch.zeros(3), torch.ones(3), 1),
-        lambda: latent_path(torch.zeros(3), torch.ones(3), 4, mode="cubic"),
-        lambda: latent_path(torch.zeros(3), 2 * torch.ones(3), 4),
-        lambda: mix_seeds(0, 1, 0.5, mode="cubic"),
-        lambda: png_bytes(torch.zeros(1, 1, 8, 8), scale=0),
+        (lambda: lerp(torch.zeros(3), torch.zeros(4), 0.5), "same length"),
+        (lambda: lerp(torch.zeros(1, 3), torch.zeros(1, 3), 0.5), r"\(z_dim,\)"),
+        (lambda: lerp(torch.zeros(3), torch.ones(3), 1.5), r"t must lie in \[0, 1\]"),
+        (lambda: slerp(torch.zeros(3), torch.ones(3), 0.5), "non-zero vectors"),
+        (lambda: slerp(torch.ones(3), -torch.ones(3), 0.5), "opposite directions"),
+        (lambda: latent_path(HALF, torch.ones(3), 1), "steps must be at least 2"),
+        (lambda: latent_path(HALF, torch.ones(3), 4, mode="cubic"), "mode must be"),
+        (lambda: latent_path(HALF, 2 * torch.ones(3), 4), r"z1 must lie in \[-1, 1\]"),
+        (lambda: mix_seeds(0, 1, 0.5, mode="cubic"), "mode must be"),
+        (lambda: png_bytes(torch.zeros(1, 1, 8, 8), scale=0), "scale must be"),
     ],
 )
-def test_bad_input_raises_value_error(call):
-    with pytest.raises(ValueError):
+def test_bad_input_raises_value_error(call, words):
+    with pytest.raises(ValueError, match=words):
         call()
 
 

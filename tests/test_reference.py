@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import itertools
 import math
 from dataclasses import replace
@@ -30,11 +31,25 @@ def test_steps_count_up_across_epochs_and_losses_are_floats(cfg):
     assert all(s.generator is steps[0].generator for s in steps)
 
 
-def test_starts_from_the_trainers_networks_and_updates_both(cfg):
+def test_starts_from_the_trainers_networks_and_updates_both(cfg, monkeypatch):
+    import gankit.reference
+
     data = synthetic_dataset(16, channels=1)
     g0, d0 = build_models(cfg)
+    started = []
+
+    def recorded(config):
+        g, d = build_models(config)
+        started.append((copy.deepcopy(g), copy.deepcopy(d)))
+        return g, d
+
+    monkeypatch.setattr(gankit.reference, "build_models", recorded)
     torch.manual_seed(0)
     first = next(reference_steps(data, cfg, "cpu"))
+    (start,) = started  # the loop's networks, before its first update
+    for ours, theirs in zip((g0, d0), start, strict=True):
+        for k, v in ours.state_dict().items():
+            assert torch.equal(v, theirs.state_dict()[k]), k
     for before, after in ((g0, first.generator), (d0, first.discriminator)):
         moved = [
             not torch.equal(a, b)

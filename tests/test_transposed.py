@@ -118,33 +118,44 @@ def test_conv_matrix_is_the_convolution_and_its_transpose_the_transposed_one(
 
 @pytest.mark.parametrize("by_hand", BY_HAND)
 @pytest.mark.parametrize(
-    "x, w, stride, padding, output_padding",
+    "x, w, stride, padding, output_padding, words",
     [
-        (torch.ones(2, 2), torch.ones(3, 3), 0, 0, 0),  # stride below 1
-        (torch.ones(2, 2), torch.ones(3, 3), 1.5, 0, 0),  # stride not an int
-        (torch.ones(2, 2), torch.ones(3, 3), 2, 3, 0),  # padding beyond k - 1
-        (torch.ones(2, 2), torch.ones(3, 3), 2, 1, 2),  # output_padding >= stride
-        (torch.ones(1, 2, 2, 2), torch.ones(3, 1, 3, 3), 2, 0, 0),  # channels
-        (torch.ones(1, 1, 2, 2), torch.ones(3, 3), 2, 0, 0),  # 4-D with 2-D
-        (torch.ones(1, 1, 2, 2), torch.ones(1, 1, 3, 2), 2, 0, 0),  # not square
+        (torch.ones(2, 2), torch.ones(3, 3), 0, 0, 0, "stride must be"),
+        (torch.ones(2, 2), torch.ones(3, 3), 1.5, 0, 0, "stride must be"),
+        (torch.ones(2, 2), torch.ones(3, 3), 2, 3, 0, r"padding must be in \[0, 2\]"),
+        (torch.ones(2, 2), torch.ones(3, 3), 2, 1, 2, "output_padding must be"),
+        (torch.ones(1, 2, 2, 2), torch.ones(3, 1, 3, 3), 2, 0, 0, "channel"),
+        (torch.ones(1, 1, 2, 2), torch.ones(3, 3), 2, 0, 0, "expected x"),
+        (torch.ones(1, 1, 2, 2), torch.ones(1, 1, 3, 2), 2, 0, 0, "square kernel"),
+    ],
+    ids=[
+        "stride-0",
+        "stride-1.5",
+        "padding",
+        "output_padding",
+        "channels",
+        "4d-with-2d",
+        "not-square",
     ],
 )
-def test_bad_input_raises_value_error(by_hand, x, w, stride, padding, output_padding):
-    with pytest.raises(ValueError):
+def test_bad_input_raises_value_error(
+    by_hand, x, w, stride, padding, output_padding, words
+):
+    with pytest.raises(ValueError, match=words):
         by_hand(x, w, stride, padding, output_padding)
 
 
 @pytest.mark.parametrize(
-    "call",
+    ("call", "words"),
     [
-        lambda: zero_insert(torch.ones(2, 2), 0),
-        lambda: zero_insert(torch.ones(3), 2),
-        lambda: zero_insert(torch.ones(0, 2), 2),
-        lambda: conv_as_matrix(torch.ones(3, 2), 5, 2),
-        lambda: conv_as_matrix(torch.ones(3, 3), 2, 1),
-        lambda: conv_as_matrix(torch.ones(3, 3), 5, 0),
+        (lambda: zero_insert(torch.ones(2, 2), 0), "stride must be"),
+        (lambda: zero_insert(torch.ones(3), 2), r"\(\.\.\., H, W\)"),
+        (lambda: zero_insert(torch.ones(0, 2), 2), "at least one pixel"),
+        (lambda: conv_as_matrix(torch.ones(3, 2), 5, 2), "square"),
+        (lambda: conv_as_matrix(torch.ones(3, 3), 2, 1), "size"),
+        (lambda: conv_as_matrix(torch.ones(3, 3), 5, 0), "stride must be"),
     ],
 )
-def test_bad_arguments_to_the_helpers_raise_value_error(call):
-    with pytest.raises(ValueError):
+def test_bad_arguments_to_the_helpers_raise_value_error(call, words):
+    with pytest.raises(ValueError, match=words):
         call()
