@@ -315,8 +315,9 @@ class Trainer:
         callbacks: :class:`Callback` objects called during :meth:`fit`.
         progress: show a ``tqdm.auto`` progress bar.
         fast: on a CUDA device, replay each step as one CUDA graph
-            (:mod:`gankit.fast`); default True on CUDA. It learns exactly what
-            the plain loop learns; ``fast=False`` runs the plain eager loop.
+            (:mod:`gankit.fast`); default True on CUDA. It computes what the
+            plain loop computes, up to the order of floating-point sums;
+            ``fast=False`` runs the plain eager loop.
         step_fn: the training step, with :func:`train_step`'s signature and
             return value (default :func:`train_step`); chapter 6 passes a
             feature-matching step here.
