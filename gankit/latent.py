@@ -84,8 +84,11 @@ def slerp(z0: Tensor, z1: Tensor, t: float | Tensor) -> Tensor:
     n0, n1 = z0.norm(), z1.norm()
     if n0 == 0 or n1 == 0:
         raise ValueError("slerp needs non-zero vectors: the angle is undefined at 0")
-    cos = torch.clamp(torch.dot(z0, z1) / (n0 * n1), -1.0, 1.0)
-    omega = torch.arccos(cos)
+    # The angle from the unit vectors' difference and sum (Kahan's form): exact
+    # at 0 and at pi, where arccos of a rounded cosine (-0.99999976 for z and
+    # -z in float32) misses pi by far more than the tolerance below.
+    u0, u1 = z0 / n0, z1 / n1
+    omega = 2 * torch.atan2((u0 - u1).norm(), (u0 + u1).norm())
     if omega < _PARALLEL:
         return lerp(z0, z1, t.flatten())
     if torch.pi - omega < _PARALLEL:

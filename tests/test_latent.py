@@ -1,3 +1,5 @@
+import math
+
 import pytest
 import torch
 
@@ -141,6 +143,25 @@ def test_png_bytes_is_an_enlarged_png():
     assert data[:8] == b"\x89PNG\r\n\x1a\n"
     # Two 32px images side by side, with make_grid's 2px padding around each.
     assert Image.open(BytesIO(data)).size == (3 * (2 * 32 + 3 * 2), 3 * (32 + 4))
+
+
+def test_opposite_latent_vectors_are_refused_whatever_their_rounding():
+    # In float32 the cosine of z and -z often rounds to -0.99999976, whose
+    # arccos misses pi; every such pair must still be refused, never answered
+    # with the zero vector.
+    zs = sample_z(300, 100, generator=torch.Generator().manual_seed(0))
+    for z in zs:
+        with pytest.raises(ValueError, match="opposite directions"):
+            slerp(z, -z, 0.5)
+
+
+def test_the_angle_is_right_across_its_range():
+    z0 = torch.tensor([1.0, 0.0, 0.0])
+    for angle in (1e-3, 0.5, 1.5, 3.0):
+        z1 = torch.tensor([math.cos(angle), math.sin(angle), 0.0])
+        mid = slerp(z0, z1, 0.5)[0]
+        expected = torch.tensor([math.cos(angle / 2), math.sin(angle / 2), 0.0])
+        torch.testing.assert_close(mid, expected, atol=1e-5, rtol=0)
 
 
 HALF = torch.full((3,), 0.5)  # a valid end point: only the named fault is wrong
