@@ -26,6 +26,7 @@ book: $(STAMP)
 
 test: $(STAMP)
 	$(VENV)/bin/ruff check gankit tests benchmarks scripts book
+	$(PY) scripts/fetch_data.py
 	GANKIT_PROFILE=$${GANKIT_PROFILE:-smoke} $(PY) -m pytest tests book --nbval-lax --nbval-current-env
 
 lint: $(STAMP)

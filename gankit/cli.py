@@ -166,7 +166,8 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument(
         "--data-root",
         default=None,
-        help="data folder (default: $GANKIT_DATA, else ~/.cache/gankit)",
+        help="data folder (default: $GANKIT_DATA, else $XDG_CACHE_HOME/gankit, "
+        "~/.cache/gankit by default)",
     )
     t.add_argument("--offline", action="store_true", help="never try to download")
     t.add_argument("--batch-size", type=int, default=None)

@@ -48,7 +48,7 @@ class GANConfig:
     init_std: float = 0.02  # weights drawn from N(0, 0.02)
     spectral_norm: bool = False  # spectral normalisation in D (chapter 6)
     ema_decay: float | None = None  # e.g. 0.999 keeps an EMA copy of the generator
-    max_steps: int = 4690  # discriminator steps; 4690 = 10 MNIST epochs at 128
+    max_steps: int = 4690  # discriminator steps: about 10 MNIST epochs at 128
     log_every: int = 100  # steps between logged averages (one host sync each)
     sample_every: int = 100  # steps between renders of the fixed z grid
     checkpoint_every: int = 1000  # steps between checkpoints when a folder is set
