@@ -9,6 +9,7 @@ from __future__ import annotations
 from functools import partial
 
 from torch import nn
+from torch.nn.utils import parametrize
 
 _WEIGHTED = (nn.Conv2d, nn.ConvTranspose2d, nn.Linear)
 
@@ -20,10 +21,17 @@ def init_weights(module: nn.Module, std: float = 0.02) -> None:
     Use as ``model.apply(partial(init_weights, std=0.02))``.
     """
     if isinstance(module, _WEIGHTED):
-        nn.init.normal_(module.weight, mean=0.0, std=std)
+        # Under spectral normalisation ``weight`` is computed from the stored
+        # ``original``: that is the tensor to draw.
+        weight = (
+            module.parametrizations.weight.original
+            if parametrize.is_parametrized(module, "weight")
+            else module.weight
+        )
+        nn.init.normal_(weight, mean=0.0, std=std)
         if module.bias is not None:
             nn.init.zeros_(module.bias)
-    elif isinstance(module, nn.BatchNorm2d):
+    elif isinstance(module, nn.BatchNorm2d) and module.affine:
         nn.init.ones_(module.weight)
         nn.init.zeros_(module.bias)
 

@@ -115,7 +115,7 @@ def latent_path(z0: Tensor, z1: Tensor, steps: int, mode: str = "slerp") -> Tens
         raise ValueError(f"steps must be at least 2 (both ends), got {steps}")
     _check_pair(z0, z1)
     for name, z in (("z0", z0), ("z1", z1)):
-        if bool((z.abs() > 1).any()):
+        if not bool((z.abs() <= 1).all()):  # NaN fails this test too
             raise ValueError(f"{name} must lie in [-1, 1] like sample_z's vectors")
     t = torch.linspace(0, 1, steps, dtype=z0.dtype, device=z0.device)
     path = lerp(z0, z1, t) if mode == "lerp" else slerp(z0, z1, t)

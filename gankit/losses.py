@@ -17,9 +17,9 @@ from torch import Tensor
 
 
 def _check_logits(logits: Tensor, name: str) -> None:
-    if not isinstance(logits, Tensor) or logits.dim() != 1:
+    if not isinstance(logits, Tensor) or logits.dim() != 1 or len(logits) == 0:
         shape = tuple(logits.shape) if isinstance(logits, Tensor) else type(logits)
-        raise ValueError(f"{name} must be logits of shape (N,), got {shape}")
+        raise ValueError(f"{name} must be logits of shape (N,), N >= 1, got {shape}")
 
 
 def discriminator_loss(
@@ -64,9 +64,11 @@ def generator_loss(fake_logits: Tensor, kind: str = "non_saturating") -> Tensor:
             fake_logits, torch.ones_like(fake_logits)
         )
     if kind == "saturating":
-        # log(1 - sigmoid(x)) = -softplus(x), computed stably, and in float32
-        # as the cross-entropies are (CPU autocast would run it in bfloat16).
-        return -F.softplus(fake_logits.float()).mean()
+        # log(1 - sigmoid(x)) = -softplus(x), computed stably, and in at least
+        # float32 as the cross-entropies are (CPU autocast would run it in
+        # bfloat16); float64 stays float64.
+        wide = torch.promote_types(fake_logits.dtype, torch.float32)
+        return -F.softplus(fake_logits.to(wide)).mean()
     raise ValueError(f"kind must be 'non_saturating' or 'saturating', got {kind!r}")
 
 

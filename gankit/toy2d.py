@@ -22,6 +22,7 @@ from torch import Tensor, nn
 
 from .generator import sample_z
 from .losses import discriminator_loss, generator_loss
+from .trainer import frozen
 from .warmup import one_thread
 
 G_LOSSES = ("non_saturating", "saturating")
@@ -273,8 +274,7 @@ def toy_step(
     d_loss.backward()
     opt_d.step()
 
-    discriminator.requires_grad_(False)  # G's steps flow through D, not into it
-    try:
+    with frozen(discriminator):  # G's steps flow through D, not into it
         for i in range(cfg.g_steps_per_d_step):
             if i > 0:  # G changed: draw its points again
                 fake = generator(z)
@@ -282,8 +282,6 @@ def toy_step(
             opt_g.zero_grad(set_to_none=True)
             g_loss.backward()
             opt_g.step()
-    finally:
-        discriminator.requires_grad_(True)
     return {
         "d_loss": d_loss.item(),
         "g_loss": g_loss.item(),

@@ -20,7 +20,7 @@ import math
 import os
 import signal
 import threading
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import AbstractContextManager
 from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
@@ -162,6 +162,19 @@ def step_figures(d: DiscriminatorUpdate, g_loss: Tensor) -> dict[str, Tensor]:
     }
 
 
+@contextlib.contextmanager
+def frozen(module: nn.Module) -> Iterator[None]:
+    """Inside, no parameter of ``module`` needs a gradient; after, each has its
+    own ``requires_grad`` back (parameters the caller froze stay frozen)."""
+    flags = [(p, p.requires_grad) for p in module.parameters()]
+    module.requires_grad_(False)
+    try:
+        yield
+    finally:
+        for p, flag in flags:
+            p.requires_grad_(flag)
+
+
 def generator_updates(
     generator: nn.Module,
     discriminator: nn.Module,
@@ -184,8 +197,7 @@ def generator_updates(
     if steps < 1:
         raise ValueError(f"steps must be at least 1, got {steps}")
     # D's weights need no gradient during G's steps; skipping it saves work.
-    discriminator.requires_grad_(False)
-    try:
+    with frozen(discriminator):
         for i in range(steps):
             if i > 0:  # G changed: draw the images again
                 fake = generator(z)
@@ -193,8 +205,6 @@ def generator_updates(
             opt_g.zero_grad(set_to_none=True)
             g_loss.backward()
             opt_g.step()
-    finally:
-        discriminator.requires_grad_(True)
     return g_loss
 
 

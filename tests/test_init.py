@@ -32,3 +32,18 @@ def test_init_weights_leaves_other_modules_alone():
     others.apply(init_weights)
     for k, v in others.state_dict().items():
         assert torch.equal(v, before[k]), k
+
+
+def test_a_spectrally_normalised_layer_gets_its_stored_weight_drawn():
+    torch.manual_seed(0)
+    layer = nn.utils.parametrizations.spectral_norm(nn.Linear(64, 64))
+    init_weights(layer, std=5.0)
+    stored = layer.parametrizations.weight.original
+    assert abs(stored.std().item() - 5.0) < 0.3  # drawn, not left at its default
+    assert torch.all(layer.bias == 0)
+
+
+def test_batch_norm_without_scale_and_shift_is_left_alone():
+    bn = nn.BatchNorm2d(4, affine=False)
+    init_weights(bn)  # nothing to set, no error
+    assert bn.weight is None

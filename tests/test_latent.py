@@ -178,6 +178,10 @@ HALF = torch.full((3,), 0.5)  # a valid end point: only the named fault is wrong
         (lambda: latent_path(HALF, torch.ones(3), 1), "steps must be at least 2"),
         (lambda: latent_path(HALF, torch.ones(3), 4, mode="cubic"), "mode must be"),
         (lambda: latent_path(HALF, 2 * torch.ones(3), 4), r"z1 must lie in \[-1, 1\]"),
+        (
+            lambda: latent_path(torch.full((3,), float("nan")), HALF, 4, "lerp"),
+            r"z0 must lie in \[-1, 1\]",
+        ),
         (lambda: mix_seeds(0, 1, 0.5, mode="cubic"), "mode must be"),
         (lambda: png_bytes(torch.zeros(1, 1, 8, 8), scale=0), "scale must be"),
     ],

@@ -57,7 +57,7 @@ def test_accuracy_counts_real_above_zero_and_fake_at_or_below():
     assert acc.item() == pytest.approx(0.75)
 
 
-@pytest.mark.parametrize("bad", [torch.zeros(4, 1), torch.zeros(())])
+@pytest.mark.parametrize("bad", [torch.zeros(4, 1), torch.zeros(()), torch.zeros(0)])
 def test_logits_of_the_wrong_shape_are_refused(bad):
     with pytest.raises(ValueError, match=r"shape \(N,\)"):
         generator_loss(bad)
@@ -81,3 +81,10 @@ def test_generator_losses_stay_float32_under_bfloat16_autocast(kind):
     assert loss.item() == pytest.approx(
         generator_loss(logits.bfloat16().float(), kind).item()
     )
+
+
+@pytest.mark.parametrize("kind", ["non_saturating", "saturating"])
+def test_generator_losses_keep_float64_and_its_exact_gradients(kind):
+    x = torch.randn(5, dtype=torch.float64, requires_grad=True)
+    assert generator_loss(x, kind).dtype == torch.float64
+    assert torch.autograd.gradcheck(lambda t: generator_loss(t, kind), (x,))

@@ -18,6 +18,7 @@ from gankit.toy2d import (
     sample_ring,
     snapshot_schedule,
     toy_samples,
+    toy_step,
     train_toy,
     value_function,
 )
@@ -282,3 +283,15 @@ def test_value_function_stays_finite_where_the_optimal_d_rounds_to_one():
 def test_theory_helpers_reject_bad_input(call):
     with pytest.raises(ValueError):
         call()
+
+
+def test_a_toy_step_leaves_the_layers_the_caller_froze_frozen():
+    cfg = ToyConfig(hidden=16, batch_size=8)
+    g, d = ToyGenerator(z_dim=cfg.z_dim, hidden=16), ToyDiscriminator(hidden=16)
+    first = next(m for m in d.modules() if isinstance(m, nn.Linear))
+    first.requires_grad_(False)
+    opt_g = torch.optim.Adam(g.parameters(), 1e-3)
+    opt_d = torch.optim.Adam(d.parameters(), 1e-3)
+    toy_step(g, d, opt_g, opt_d, torch.randn(8, 2), torch.randn(8, cfg.z_dim), cfg)
+    assert not any(p.requires_grad for p in first.parameters())
+    assert any(p.requires_grad for p in d.parameters())

@@ -15,8 +15,14 @@ from gankit import (
     resolve_device,
     synthetic_dataset,
 )
+from gankit.generator import sample_z
 from gankit.losses import generator_loss
-from gankit.trainer import CHECKPOINT_NAME, build_models, generator_updates
+from gankit.trainer import (
+    CHECKPOINT_NAME,
+    build_models,
+    generator_updates,
+    train_step,
+)
 
 
 @pytest.fixture(scope="module")
@@ -227,6 +233,20 @@ def test_generator_updates_draw_afresh_after_the_first_and_leave_d_alone(tiny_cf
             assert torch.equal(v, d_before[k]), k
     moved = zip(g_before, g.parameters(), strict=True)
     assert all(not torch.equal(a, b) for a, b in moved)
+
+
+def test_a_step_leaves_the_layers_the_caller_froze_frozen(tiny_cfg):
+    g, d = build_models(tiny_cfg)
+    first = d.features[0][0]
+    first.requires_grad_(False)  # e.g. a pretrained first layer kept fixed
+    before = first.weight.detach().clone()
+    opt_g = torch.optim.Adam(g.parameters(), 2e-4)
+    opt_d = torch.optim.Adam(d.parameters(), 2e-4)
+    real = torch.rand(8, 1, 32, 32) * 2 - 1
+    train_step(g, d, opt_g, opt_d, real, sample_z(8, tiny_cfg.z_dim), tiny_cfg)
+    assert not any(p.requires_grad for p in first.parameters())
+    assert all(p.requires_grad for p in d.features[1].parameters())
+    assert torch.equal(first.weight, before)
 
 
 def test_sample_uses_inference_mode_and_leaves_training_state(shapes, tiny_cfg):
