@@ -24,6 +24,7 @@ import torch
 from torch import Tensor, nn
 
 from .config import GANConfig
+from .modes import evaluating
 from .trainer import discriminator_update, generator_updates, step_figures
 
 
@@ -157,10 +158,8 @@ def largest_singular_values(model: nn.Module) -> dict[str, float]:
 
     Returns ``{layer name: sigma}`` in the model's order.
     """
-    was_training = model.training
-    model.eval()
     sigmas: dict[str, float] = {}
-    try:
+    with evaluating(model):
         for name, module in model.named_modules():
             if isinstance(module, nn.ConvTranspose2d):
                 w = module.weight.transpose(0, 1)  # stored (in, out, kh, kw)
@@ -170,8 +169,6 @@ def largest_singular_values(model: nn.Module) -> dict[str, float]:
                 continue
             matrix = w.reshape(w.shape[0], -1)  # (out, in * kh * kw)
             sigmas[name] = float(torch.linalg.matrix_norm(matrix, ord=2))
-    finally:
-        model.train(was_training)
     if not sigmas:
         raise ValueError(
             f"{type(model).__name__} has no convolution or linear layer to measure"

@@ -25,6 +25,7 @@ import torch
 from torch import Tensor, nn
 
 from .generator import sample_z
+from .modes import evaluating
 from .pictures import image_grid
 
 MODES = ("lerp", "slerp")
@@ -130,13 +131,9 @@ def generate(generator: nn.Module, z: Tensor) -> Tensor:
     Shape:
         - z: ``(N, z_dim)`` in [-1, 1]. Output: ``(N, C, S, S)`` in [-1, 1].
     """
-    was_training = generator.training
-    generator.eval()
-    try:
+    with evaluating(generator):
         device = next(generator.parameters()).device
         return generator(z.to(device)).cpu()
-    finally:
-        generator.train(was_training)
 
 
 def interpolate(

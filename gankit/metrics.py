@@ -52,6 +52,7 @@ from .checkpoint import file_sha256, save_weights
 from .checks import check_images
 from .data import ImageData, default_root, load_dataset, to_signed_unit
 from .generator import Generator, sample_z
+from .modes import evaluating
 from .trainer import Callback, Trainer, resolve_device
 
 if TYPE_CHECKING:  # torchmetrics takes seconds to import: only when measuring
@@ -287,14 +288,12 @@ def classifier_accuracy(
 ) -> float:
     """Share of ``data`` that ``model`` labels right (model in eval mode)."""
     device = next(model.parameters()).device
-    was_training = model.training
-    model.eval()
     right = 0
-    for start in range(0, len(data), batch_size):
-        idx = torch.arange(start, min(start + batch_size, len(data)))
-        logits = model(data.batch(idx).to(device))
-        right += int((logits.argmax(1).cpu() == data.labels[idx].cpu()).sum())
-    model.train(was_training)
+    with evaluating(model):
+        for start in range(0, len(data), batch_size):
+            idx = torch.arange(start, min(start + batch_size, len(data)))
+            logits = model(data.batch(idx).to(device))
+            right += int((logits.argmax(1).cpu() == data.labels[idx].cpu()).sum())
     return right / len(data)
 
 
@@ -566,15 +565,11 @@ def generate(
     own = tensors[0].device if tensors else torch.device("cpu")
     device = resolve_device(device) if device is not None else own
     z = sample_z(n, z_dim, generator=torch.Generator().manual_seed(seed))
-    was_training = generator.training
-    generator.eval()
-    try:
+    with evaluating(generator):
         out = [
             generator(z[i : i + batch_size].to(own)).to(device)
             for i in range(0, n, batch_size)
         ]
-    finally:
-        generator.train(was_training)
     return torch.cat(out)
 
 

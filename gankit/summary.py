@@ -15,6 +15,8 @@ from typing import NamedTuple
 import torch
 from torch import Tensor, nn
 
+from .modes import evaluating
+
 
 class LayerRow(NamedTuple):
     """One leaf module as it ran: where it sits, what it is, what it gave."""
@@ -72,15 +74,12 @@ def layer_table(model: nn.Module, example: Tensor) -> list[LayerRow]:
     for name, module in model.named_modules():
         if _is_leaf(name, module):
             hooks.append(module.register_forward_hook(record(name)))
-    was_training = model.training
     try:
-        model.eval()
-        with torch.no_grad():
+        with evaluating(model), torch.no_grad():
             model(example)
     finally:
         for h in hooks:
             h.remove()
-        model.train(was_training)
     return rows
 
 

@@ -22,7 +22,7 @@ from torch import Tensor, nn
 
 from .generator import sample_z
 from .losses import discriminator_loss, generator_loss
-from .trainer import frozen
+from .modes import frozen
 from .warmup import one_thread
 
 G_LOSSES = ("non_saturating", "saturating")

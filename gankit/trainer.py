@@ -20,7 +20,7 @@ import math
 import os
 import signal
 import threading
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from contextlib import AbstractContextManager
 from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
@@ -40,6 +40,7 @@ from .data import ImageData, to_uint8
 from .discriminator import Discriminator
 from .generator import Generator, sample_z
 from .losses import discriminator_accuracy, discriminator_loss, generator_loss
+from .modes import evaluating, frozen
 
 CHECKPOINT_NAME = "checkpoint.pt"
 METRICS = (
@@ -160,19 +161,6 @@ def step_figures(d: DiscriminatorUpdate, g_loss: Tensor) -> dict[str, Tensor]:
         "d_fake": torch.sigmoid(fake_logits).mean(),
         "d_accuracy": discriminator_accuracy(real_logits, fake_logits),
     }
-
-
-@contextlib.contextmanager
-def frozen(module: nn.Module) -> Iterator[None]:
-    """Inside, no parameter of ``module`` needs a gradient; after, each has its
-    own ``requires_grad`` back (parameters the caller froze stay frozen)."""
-    flags = [(p, p.requires_grad) for p in module.parameters()]
-    module.requires_grad_(False)
-    try:
-        yield
-    finally:
-        for p, flag in flags:
-            p.requires_grad_(flag)
 
 
 def generator_updates(
@@ -732,12 +720,8 @@ class Trainer:
                 self.config.z_dim,
                 device=self.device,
             )
-        was_training = model.training
-        model.eval()
-        try:
+        with evaluating(model):
             return model(z.to(self.device))
-        finally:
-            model.train(was_training)
 
     def _render_fixed(self) -> None:
         images = self.sample(z=self.fixed_z, use_ema=False)
