@@ -161,9 +161,9 @@ def interpolation_grid(
         - starts, ends: ``(R, z_dim)``. Output: ``(R * steps, C, S, S)``, row by
           row, ready for ``show_grid(images, nrow=steps)``.
     """
-    if starts.dim() != 2 or starts.shape != ends.shape:
+    if starts.dim() != 2 or starts.shape != ends.shape or len(starts) == 0:
         raise ValueError(
-            "starts and ends must both have shape (R, z_dim), got "
+            "starts and ends must both have shape (R, z_dim) with R >= 1, got "
             f"{tuple(starts.shape)} and {tuple(ends.shape)}"
         )
     rows = [latent_path(a, b, steps, mode) for a, b in zip(starts, ends, strict=True)]

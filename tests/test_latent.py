@@ -184,6 +184,10 @@ HALF = torch.full((3,), 0.5)  # a valid end point: only the named fault is wrong
         ),
         (lambda: mix_seeds(0, 1, 0.5, mode="cubic"), "mode must be"),
         (lambda: png_bytes(torch.zeros(1, 1, 8, 8), scale=0), "scale must be"),
+        (
+            lambda: interpolation_grid(None, torch.zeros(0, 3), torch.zeros(0, 3)),
+            "R >= 1",
+        ),
     ],
 )
 def test_bad_input_raises_value_error(call, words):
