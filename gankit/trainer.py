@@ -588,15 +588,16 @@ class Trainer:
                         self.config,
                     )
         except ValueError as exc:
-            # A generator whose weights went NaN mid-step makes NaN images,
-            # which the discriminator's input check refuses: report the
-            # divergence itself rather than the symptom.
-            if self._weights_finite():
+            # A generator whose weights or activations went NaN or infinite
+            # mid-step makes such images, which the discriminator's input check
+            # refuses (the data was checked up front): report the divergence
+            # itself rather than the symptom.
+            if self._weights_finite() and "must be finite" not in str(exc):
                 raise
             raise TrainingDivergedError(
-                f"the weights became NaN or infinite during step {self.step + 1}; "
-                "training stopped before saving that state. Lower the learning "
-                f"rates or check the data for NaN values. ({exc})"
+                "the generator's images or the weights became NaN or infinite "
+                f"during step {self.step + 1}; training stopped before saving that "
+                f"state. Lower the learning rates or check the data. ({exc})"
             ) from None
         if self.ema is not None:
             self._update_ema()
@@ -672,14 +673,20 @@ class Trainer:
         return record
 
     def _weights_finite(self) -> bool:
-        models = (self.generator, self.discriminator)
-        return all(
-            bool(torch.isfinite(p).all()) for m in models for p in m.parameters()
-        )
+        """Whether every weight and buffer of both networks is finite (one sync)."""
+        tensors = [
+            t
+            for m in (self.generator, self.discriminator)
+            for t in (*m.parameters(), *m.buffers())
+            if t.is_floating_point()
+        ]
+        return bool(torch.stack([torch.isfinite(t).all() for t in tensors]).all())
 
     def _check_finite(self, record: dict[str, float], first: int) -> None:
+        """Raise :class:`TrainingDivergedError` if a loss, or (checked too, as the
+        losses come from before the last update) a weight, is NaN or infinite."""
         bad = [k for k in ("d_loss", "g_loss") if not math.isfinite(record[k])]
-        if not bad:
+        if not bad and self._weights_finite():
             return
         last = (self.out_dir / CHECKPOINT_NAME) if self.out_dir else None
         kept = (
@@ -692,8 +699,9 @@ class Trainer:
             if first == self.step
             else (f"between steps {first} and {self.step}")
         )
+        what = " and ".join(bad) or "the networks' weights"
         raise TrainingDivergedError(
-            f"{' and '.join(bad)} became NaN or infinite {span}; training "
+            f"{what} became NaN or infinite {span}; training "
             f"stopped.{kept} Lower the learning rates or check the data for NaN "
             "values."
         )
@@ -725,6 +733,11 @@ class Trainer:
 
     def _render_fixed(self) -> None:
         images = self.sample(z=self.fixed_z, use_ema=False)
+        if not bool(torch.isfinite(images).all()):  # one sync, as the grid needs
+            raise TrainingDivergedError(
+                f"the generator's samples became NaN or infinite by step "
+                f"{self.step}; training stopped. Lower the learning rates."
+            )
         cpu = to_uint8(images).cpu()
         self.history.samples.append((self.step, cpu))
         for cb in self.callbacks:
@@ -860,6 +873,11 @@ class Trainer:
             if self.out_dir is None:
                 raise ValueError("no path given and the trainer has no out_dir")
             path = self.out_dir / CHECKPOINT_NAME
+        if not self._weights_finite():
+            raise TrainingDivergedError(
+                f"the networks' weights are NaN or infinite at step {self.step}; "
+                f"they were not saved, so {path} keeps the last good state"
+            )
         state = self.state_dict()
         if self.ranks.is_main:
             save_checkpoint(state, path)

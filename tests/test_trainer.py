@@ -429,6 +429,73 @@ def test_weights_gone_nan_mid_step_are_reported_as_divergence(shapes, tiny_cfg):
         trainer.fit(2)
 
 
+def poisoning_step(*args):
+    """``train_step``, then an update that leaves G's first weights infinite
+    (as a too large learning rate can): the step's losses are still finite."""
+    metrics = train_step(*args)
+    with torch.no_grad():
+        args[0].project.weight.fill_(float("inf"))
+    return metrics
+
+
+def test_an_update_that_leaves_the_weights_infinite_is_caught_at_its_step(
+    tmp_path, shapes, tiny_cfg
+):
+    cfg = replace(tiny_cfg, checkpoint_every=1)
+    trainer = Trainer(
+        cfg, shapes, device="cpu", progress=False, out_dir=tmp_path, step_fn=train_step
+    )
+    trainer.fit(1)
+    trainer.step_fn = poisoning_step
+    with pytest.raises(
+        TrainingDivergedError, match="weights became NaN or inf.*step 2"
+    ):
+        trainer.fit(2)
+    assert load_checkpoint(tmp_path / CHECKPOINT_NAME)["step"] == 1  # not saved
+
+
+def test_a_state_with_infinite_weights_is_never_saved(tmp_path, shapes, tiny_cfg):
+    trainer = train(tiny_cfg, shapes, 1, out_dir=tmp_path)
+    with torch.no_grad():
+        trainer.generator.project.weight.fill_(float("inf"))
+    with pytest.raises(TrainingDivergedError, match="not saved"):
+        trainer.save()
+    assert load_checkpoint(tmp_path / CHECKPOINT_NAME)["step"] == 1
+
+
+def test_images_that_overflow_are_reported_as_divergence(shapes, tiny_cfg):
+    # A generator step so large that the next images overflow, while every
+    # weight stays finite: still a divergence, not a complaint about "images".
+    trainer = train(replace(tiny_cfg, lr_g=1e30, g_steps_per_d_step=2), shapes, 0)
+    with pytest.raises(TrainingDivergedError, match="during step 1"):
+        trainer.fit(3)
+
+
+def test_samples_gone_nan_stop_training_before_any_callback_draws_them(
+    shapes, tiny_cfg
+):
+    drawn = []
+
+    def poison(trainer, metrics):
+        if trainer.step == 2:
+            with torch.no_grad():  # as a divergence between two checks could
+                for p in trainer.generator.parameters():
+                    p.fill_(float("nan"))
+
+    trainer = Trainer(
+        replace(tiny_cfg, sample_every=2, log_every=100),
+        shapes,
+        device="cpu",
+        progress=False,
+        callbacks=[
+            LambdaCallback(on_step=poison, on_sample=lambda t, im: drawn.append(im))
+        ],
+    )
+    with pytest.raises(TrainingDivergedError, match="samples became NaN"):
+        trainer.fit(4)
+    assert drawn == []
+
+
 def test_ctrl_c_finishes_the_step_saves_and_reraises(tmp_path, shapes, tiny_cfg):
     trainer = Trainer(
         tiny_cfg,
