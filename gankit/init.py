@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from functools import partial
 
+import torch
 from torch import nn
 from torch.nn.utils import parametrize
 
@@ -21,19 +22,32 @@ def init_weights(module: nn.Module, std: float = 0.02) -> None:
     Use as ``model.apply(partial(init_weights, std=0.02))``.
     """
     if isinstance(module, _WEIGHTED):
-        # Under spectral normalisation ``weight`` is computed from the stored
-        # ``original``: that is the tensor to draw.
-        weight = (
-            module.parametrizations.weight.original
-            if parametrize.is_parametrized(module, "weight")
-            else module.weight
-        )
-        nn.init.normal_(weight, mean=0.0, std=std)
+        if parametrize.is_parametrized(module, "weight"):
+            _draw_parametrized(module, std)
+        else:
+            nn.init.normal_(module.weight, mean=0.0, std=std)
         if module.bias is not None:
             nn.init.zeros_(module.bias)
     elif isinstance(module, nn.BatchNorm2d) and module.affine:
         nn.init.ones_(module.weight)
         nn.init.zeros_(module.bias)
+
+
+def _draw_parametrized(module: nn.Module, std: float, iterations: int = 15) -> None:
+    """Draw the stored ``original`` that a parametrization (spectral norm) turns
+    into ``weight``, then let it catch up: spectral norm's power iteration
+    (one step each time ``weight`` is read in training mode) still estimates
+    the old weight's largest singular value, which would leave the new layer
+    far from norm 1. 15 steps is what torch runs when it adds the norm."""
+    chain = module.parametrizations.weight
+    nn.init.normal_(chain.original, mean=0.0, std=std)
+    modes = [(m, m.training) for m in chain.modules()]
+    chain.train()
+    with torch.no_grad():
+        for _ in range(iterations):
+            module.weight  # noqa: B018 - reading it runs one power iteration
+    for m, mode in modes:
+        m.training = mode
 
 
 def initializer(std: float = 0.02) -> partial[None]:

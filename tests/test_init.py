@@ -1,3 +1,4 @@
+import pytest
 import torch
 from torch import nn
 
@@ -36,11 +37,15 @@ def test_init_weights_leaves_other_modules_alone():
 
 def test_a_spectrally_normalised_layer_gets_its_stored_weight_drawn():
     torch.manual_seed(0)
-    layer = nn.utils.parametrizations.spectral_norm(nn.Linear(64, 64))
+    layer = nn.utils.parametrizations.spectral_norm(nn.Linear(64, 64)).eval()
     init_weights(layer, std=5.0)
     stored = layer.parametrizations.weight.original
     assert abs(stored.std().item() - 5.0) < 0.3  # drawn, not left at its default
     assert torch.all(layer.bias == 0)
+    assert not any(m.training for m in layer.modules())  # its mode is kept
+    # and the norm holds for the new weight (eval mode: no further iteration)
+    sigma = torch.linalg.matrix_norm(layer.weight.detach(), ord=2).item()
+    assert sigma == pytest.approx(1.0, abs=0.05)
 
 
 def test_batch_norm_without_scale_and_shift_is_left_alone():
