@@ -20,6 +20,12 @@ SUPPORTED_SIZES: tuple[int, ...] = (32, 64)
 G_LOSSES: tuple[str, ...] = ("non_saturating", "saturating")
 
 
+def _is_numpy_bool(value: object) -> bool:
+    """A NumPy boolean scalar (``numpy.bool_``), without importing NumPy."""
+    t = type(value)
+    return t.__module__ == "numpy" and t.__name__ in ("bool", "bool_")
+
+
 @dataclass(frozen=True)
 class GANConfig:
     """Everything that defines a DCGAN run. Defaults follow the article.
@@ -113,7 +119,9 @@ class GANConfig:
             if kind == "float | None" and value is None:
                 continue
             if kind == "bool":
-                ok = isinstance(value, bool)
+                ok = isinstance(value, bool) or _is_numpy_bool(value)
+                if ok:
+                    object.__setattr__(self, f.name, bool(value))
             elif kind == "str":
                 ok = isinstance(value, str)
             elif kind == "int":
@@ -125,9 +133,13 @@ class GANConfig:
                 if ok:
                     object.__setattr__(self, f.name, float(value))
             if not ok:
+                t = type(value)
+                name = t.__name__ if t.__module__ == "builtins" else t.__qualname__
+                if t.__module__ != "builtins":
+                    name = f"{t.__module__}.{name}"
                 raise ValueError(
                     f"{f.name} must be {'a whole number' if kind == 'int' else kind}, "
-                    f"got {value!r} ({type(value).__name__})"
+                    f"got {value!r} ({name})"
                 )
 
     @classmethod

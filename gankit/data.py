@@ -264,7 +264,10 @@ def load_dataset(
             raise ValueError(
                 f"the files hold {len(images)} images but {len(labels)} labels"
             )
-    except Exception as exc:  # noqa: BLE001 - torchvision's readers also fail by assert
+    # What reading bad or missing files raises; torchvision's IDX reader fails
+    # by a bare assert. Anything else (MemoryError, a TypeError from an API
+    # change) is not the files' fault and passes through unchanged.
+    except (RuntimeError, OSError, ValueError, AssertionError, EOFError) as exc:
         # Raised from None: the dependency's traceback only hides the remedy.
         reason = (
             str(exc).strip().splitlines()[0]

@@ -679,6 +679,8 @@ def inception_fid(
     """
     _check_dataset(dataset)
     _check_n(n)
+    _check_batch_size(batch_size)
+    device = resolve_device(device or "cpu")
     try:
         import torch_fidelity  # noqa: F401
     except ImportError:
@@ -705,7 +707,6 @@ def inception_fid(
     else:
         _check_image_batch(fake)
         images = fake[:n].cpu()
-    device = resolve_device(device or "cpu")
     fid = fid.to(device)
     test = load_dataset(dataset, root, split="test")
     real = _random_rows(test.images, len(images), seed)

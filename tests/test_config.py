@@ -66,3 +66,7 @@ def test_numpy_numbers_are_kept_as_the_plain_numbers_they_stand_for():
     assert type(cfg.batch_size) is int and cfg.batch_size == 64
     assert type(cfg.lr_g) is float and cfg.lr_g == pytest.approx(1e-3)
     assert type(cfg.lr_d) is float and cfg.lr_d == 1.0
+    flag = GANConfig(spectral_norm=np.bool_(True)).spectral_norm
+    assert type(flag) is bool and flag is True
+    with pytest.raises(ValueError, match=r"must be bool, got .*\(numpy\.int64\)"):
+        GANConfig(spectral_norm=np.int64(3))

@@ -204,6 +204,17 @@ def test_an_images_and_labels_file_that_do_not_match_give_the_clear_error(
         load_dataset("mnist", tmp_path, split="test", download=False)
 
 
+def test_errors_that_are_not_the_files_fault_pass_through(mnist_root, monkeypatch):
+    from torchvision import datasets
+
+    def out_of_memory(*args, **kwargs):
+        raise MemoryError("no room for the images")
+
+    monkeypatch.setattr(datasets.MNIST, "__init__", out_of_memory)
+    with pytest.raises(MemoryError, match="no room"):
+        load_dataset("mnist", mnist_root, split="test", download=False)
+
+
 def test_numpy_arrays_are_refused_with_the_remedy():
     pixels = np.zeros((2, 1, 32, 32), np.uint8)
     with pytest.raises(ValueError, match="images must be a torch.Tensor.*from_numpy"):

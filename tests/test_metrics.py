@@ -227,6 +227,8 @@ def test_evaluate_is_reproducible_and_leaves_the_generator_as_it_was():
         (lambda: generate(Generator(channels=1), 0), "n must be a whole number"),
         (lambda: evaluate_images(torch.zeros(N, 1, 32, 32), device="gpu"), "device"),
         (lambda: load_classifier("mnist", device="gpu"), "device must be"),
+        (lambda: inception_fid(torch.zeros(N, 1, 32, 32), n=N, batch_size=0), "batch"),
+        (lambda: inception_fid(torch.zeros(N, 1, 32, 32), n=N, device="gpu"), "device"),
     ],
 )
 def test_bad_input_raises_a_clear_value_error(call, message):
