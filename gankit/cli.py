@@ -6,7 +6,8 @@ Taught in ``book/05_losses_and_training.ipynb``; tested in ``tests/test_cli.py``
     python -m gankit sample --checkpoint runs/mnist/checkpoint.pt --n 64 --out grid.png
 
 ``train`` resumes when ``--out`` already holds a checkpoint (with that
-checkpoint's settings, except those given as flags), and writes the
+checkpoint's settings, except those given as flags; the dataset, batch size
+and seed cannot change), and writes the
 fixed-z grid as PNG every ``--sample-every`` steps (``samples/step_NNNNNN.png``
 and ``samples/latest.png``).
 """
@@ -170,7 +171,12 @@ def build_parser() -> argparse.ArgumentParser:
         "~/.cache/gankit by default)",
     )
     t.add_argument("--offline", action="store_true", help="never try to download")
-    t.add_argument("--batch-size", type=int, default=None)
+    t.add_argument(
+        "--batch-size",
+        type=int,
+        default=None,
+        help="images per step (default 128; a resumed run keeps its own)",
+    )
     t.add_argument(
         "--g-steps",
         type=int,
@@ -178,7 +184,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="generator updates per discriminator update",
     )
     t.add_argument("--ema", type=float, default=None, help="EMA decay, e.g. 0.999")
-    t.add_argument("--seed", type=int, default=None)
+    t.add_argument(
+        "--seed",
+        type=int,
+        default=None,
+        help="seeds weights, noise and data order (default 0; a resumed run "
+        "keeps its own)",
+    )
     t.add_argument("--log-every", type=int, default=None)
     t.add_argument("--sample-every", type=int, default=None)
     t.add_argument("--checkpoint-every", type=int, default=None)
@@ -251,8 +263,9 @@ def main(argv: list[str] | None = None) -> int:
     ) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    except KeyboardInterrupt:
-        print(
-            "interrupted; the checkpoint holds the last finished step", file=sys.stderr
-        )
+    except KeyboardInterrupt as exc:
+        # The trainer says what it saved; a second Ctrl-C, or one before
+        # training began, leaves only the checkpoints written before it.
+        what = str(exc) or "the last periodic checkpoint, if any, is what remains"
+        print(f"interrupted; {what}", file=sys.stderr)
         return 130

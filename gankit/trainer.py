@@ -54,6 +54,17 @@ METRICS = (
 )
 
 
+#: Config fields a resumed run must keep, and why: the step count locates the
+#: run in its epochs only at the batch size it was counted in, and the seed
+#: fixed the weights, the noise and the data order that the run continues.
+RESUME_FIXED_FIELDS: dict[str, str] = {
+    "batch_size": "the step count places the run in its epoch in batches of the "
+    "saved size",
+    "seed": "the weights, the noise stream and the data order so far came from "
+    "the saved seed",
+}
+
+
 class TrainingDivergedError(RuntimeError):
     """A loss became NaN or infinite; training stopped without saving that state."""
 
@@ -535,9 +546,10 @@ class Trainer:
                 if self.out_dir is not None and self.step % cfg.checkpoint_every == 0:
                     self.save()
                 if self._stop_requested:
-                    if self.out_dir is not None:
-                        self.save()
-                    raise KeyboardInterrupt
+                    if self.out_dir is None:
+                        raise KeyboardInterrupt(f"stopped after step {self.step}")
+                    path = self.save()
+                    raise KeyboardInterrupt(f"saved step {self.step} to {path}")
             if self.out_dir is not None:
                 self.save()
         finally:
@@ -910,8 +922,9 @@ class Trainer:
         Raises:
             CheckpointMismatchError: ``changes`` or ``config`` alter the
                 architecture (image size, channels, widths, z_dim).
-            ValueError: both ``changes`` and ``config`` are given, or
-                ``changes`` names a field GANConfig does not have.
+            ValueError: both ``changes`` and ``config`` are given,
+                ``changes`` names a field GANConfig does not have, or the seed
+                or batch size would change (see ``RESUME_FIXED_FIELDS``).
         """
         if changes is not None and config is not None:
             raise ValueError("give changes or config, not both")
@@ -926,6 +939,14 @@ class Trainer:
             raise ValueError(f"changes names {unknown}, which are not GANConfig fields")
         cfg = config or replace(saved, **(changes or {}))
         check_architecture(asdict(saved), asdict(cfg))
+        for name in RESUME_FIXED_FIELDS:
+            was, now = getattr(saved, name), getattr(cfg, name)
+            if now != was:
+                raise ValueError(
+                    f"{name} cannot change when a run resumes ({was} in the "
+                    f"checkpoint, {now} asked for): {RESUME_FIXED_FIELDS[name]}. "
+                    "Start a new run to train with another."
+                )
         trainer = cls(cfg, data, **kwargs)
         trainer.load_state_dict(state)
         return trainer

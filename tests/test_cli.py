@@ -62,6 +62,30 @@ def test_flags_given_on_resume_override_the_checkpoint(run):
     assert (cfg["log_every"], cfg["ema_decay"], cfg["batch_size"]) == (5, 0.5, 8)
 
 
+def test_resuming_with_another_seed_is_refused_and_changes_nothing(run, capsys):
+    before = (run / CHECKPOINT_NAME).read_bytes()
+    assert train(run, "--steps", "3", "--seed", "7") == 2
+    assert "seed cannot change when a run resumes" in capsys.readouterr().err
+    assert (run / CHECKPOINT_NAME).read_bytes() == before
+
+
+@pytest.mark.parametrize(
+    ("interrupt", "said"),
+    [
+        (KeyboardInterrupt("saved step 3 to RUN"), "interrupted; saved step 3 to RUN"),
+        (KeyboardInterrupt(), "the last periodic checkpoint, if any, is what remains"),
+    ],
+    ids=["saved", "second-ctrl-c"],
+)
+def test_ctrl_c_reports_what_was_saved(run, monkeypatch, capsys, interrupt, said):
+    def pressed(self, *args, **kwargs):
+        raise interrupt
+
+    monkeypatch.setattr(Trainer, "fit", pressed)
+    assert train(run, "--steps", "5") == 130
+    assert said in capsys.readouterr().err
+
+
 def test_a_run_resumes_in_the_channels_last_layout(run, monkeypatch):
     # The layout is how the step computes, not what it learns: a checkpoint
     # written in one layout resumes in the other.

@@ -136,6 +136,25 @@ def test_saving_midway_through_a_log_interval_changes_no_figure(
     assert resumed.fit().scalars() == plain.scalars()
 
 
+@pytest.mark.parametrize("change", [{"seed": 5}, {"batch_size": 4}])
+def test_a_resume_refuses_another_seed_or_batch_size(
+    tmp_path, shapes, tiny_cfg, change
+):
+    train(tiny_cfg, shapes, 2, out_dir=tmp_path)
+    (name,) = change
+    with pytest.raises(ValueError, match=f"{name} cannot change when a run resumes"):
+        Trainer.from_checkpoint(
+            tmp_path / CHECKPOINT_NAME, shapes, changes=change, progress=False
+        )
+    with pytest.raises(ValueError, match=f"{name} cannot change"):
+        Trainer.from_checkpoint(
+            tmp_path / CHECKPOINT_NAME,
+            shapes,
+            config=replace(tiny_cfg, **change),
+            progress=False,
+        )
+
+
 def test_a_resume_trains_with_the_rates_it_is_given(tmp_path, shapes, tiny_cfg):
     train(tiny_cfg, shapes, 2, out_dir=tmp_path)
     changes = {"lr_g": 1e-5, "lr_d": 3e-5, "beta1": 0.9}
@@ -505,7 +524,7 @@ def test_ctrl_c_finishes_the_step_saves_and_reraises(tmp_path, shapes, tiny_cfg)
         out_dir=tmp_path,
         callbacks=[ctrl_c_at(3)],
     )
-    with pytest.raises(KeyboardInterrupt):
+    with pytest.raises(KeyboardInterrupt, match="saved step 3 to .*checkpoint.pt"):
         trainer.fit(10)
     assert trainer.step == 3
     assert load_checkpoint(tmp_path / CHECKPOINT_NAME)["step"] == 3
