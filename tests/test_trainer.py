@@ -473,10 +473,25 @@ def test_an_update_that_leaves_the_weights_infinite_is_caught_at_its_step(
     assert load_checkpoint(tmp_path / CHECKPOINT_NAME)["step"] == 1  # not saved
 
 
-def test_a_state_with_infinite_weights_is_never_saved(tmp_path, shapes, tiny_cfg):
+def spoil_weight(g):
+    g.project.weight[0, 0] = float("inf")
+
+
+def spoil_buffer(g):
+    g.stem[0].running_var[3] = float("nan")
+
+
+def spoil_pair(g):  # their sum alone would cancel out to NaN, still caught
+    g.project.weight[0, 0], g.project.weight[0, 1] = float("inf"), -float("inf")
+
+
+@pytest.mark.parametrize("spoil", [spoil_weight, spoil_buffer, spoil_pair])
+def test_a_state_with_infinite_weights_is_never_saved(
+    tmp_path, shapes, tiny_cfg, spoil
+):
     trainer = train(tiny_cfg, shapes, 1, out_dir=tmp_path)
     with torch.no_grad():
-        trainer.generator.project.weight.fill_(float("inf"))
+        spoil(trainer.generator)
     with pytest.raises(TrainingDivergedError, match="not saved"):
         trainer.save()
     assert load_checkpoint(tmp_path / CHECKPOINT_NAME)["step"] == 1
