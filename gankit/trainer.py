@@ -66,7 +66,8 @@ RESUME_FIXED_FIELDS: dict[str, str] = {
 
 
 class TrainingDivergedError(RuntimeError):
-    """A loss became NaN or infinite; training stopped without saving that state."""
+    """A loss, the weights or the samples became NaN or infinite; training
+    stopped without saving that state."""
 
 
 def resolve_device(device: str | torch.device = "auto") -> torch.device:
