@@ -339,14 +339,23 @@ def train_toy(
 
 
 @torch.no_grad()
+def _device_of(module: nn.Module) -> torch.device:
+    """Where ``module``'s tensors live (the CPU for one that holds none)."""
+    for t in (*module.parameters(), *module.buffers()):
+        return t.device
+    return torch.device("cpu")
+
+
 def toy_samples(generator: ToyGenerator, n: int, *, seed: int = 1234) -> Tensor:
     """``n`` points from ``generator`` for noise seeded by ``seed``.
 
     Shape:
         - Output: ``(n, 2)``.
     """
-    rng = torch.Generator().manual_seed(seed)
-    return generator(sample_z(n, generator.z_dim, generator=rng))
+    rng = torch.Generator().manual_seed(seed)  # the same points on any device
+    return generator(
+        sample_z(n, generator.z_dim, generator=rng).to(_device_of(generator))
+    )
 
 
 # ---------------------------------------------------------------------------
@@ -368,7 +377,9 @@ def decision_surface(
         raise ValueError(f"extent must be positive, got {extent}")
     if resolution < 2:
         raise ValueError(f"resolution must be at least 2, got {resolution}")
-    axis = torch.linspace(-extent, extent, resolution)  # (R,)
+    axis = torch.linspace(
+        -extent, extent, resolution, device=_device_of(discriminator)
+    )  # (R,)
     yy, xx = torch.meshgrid(axis, axis, indexing="ij")  # (R, R) each
     points = torch.stack([xx.reshape(-1), yy.reshape(-1)], dim=1)  # (R*R, 2)
     prob = torch.sigmoid(discriminator(points)).reshape(resolution, resolution)
@@ -424,6 +435,7 @@ def mode_coverage(
         raise ValueError(f"min_share must be in (0, 1], got {min_share}")
     if not bool(torch.isfinite(samples).all()):
         raise ValueError("samples must be finite")
+    centers = centers.to(samples.device)
     dist = torch.cdist(samples.detach().float(), centers.float())  # (N, K)
     nearest_dist, nearest = dist.min(dim=1)  # (N,), (N,)
     good = nearest_dist <= k * std  # (N,)
@@ -513,6 +525,11 @@ def optimal_discriminator(p_data: Tensor, p_g: Tensor) -> Tensor:
         )
     if bool((p_data < 0).any()) or bool((p_g < 0).any()):
         raise ValueError("densities must be non-negative")
+    # Counts (a histogram) work too: computed in at least float32.
+    dtype = torch.promote_types(
+        torch.promote_types(p_data.dtype, p_g.dtype), torch.float32
+    )
+    p_data, p_g = p_data.to(dtype), p_g.to(dtype)
     total = p_data + p_g
     return torch.where(
         total > 0, p_data / total.clamp_min(torch.finfo(total.dtype).tiny), 0.5

@@ -295,3 +295,19 @@ def test_a_toy_step_leaves_the_layers_the_caller_froze_frozen():
     toy_step(g, d, opt_g, opt_d, torch.randn(8, 2), torch.randn(8, cfg.z_dim), cfg)
     assert not any(p.requires_grad for p in first.parameters())
     assert any(p.requires_grad for p in d.parameters())
+
+
+def test_the_pictures_helpers_follow_the_models_device():
+    # "meta" tensors stand in for a GPU's: any tensor made on the CPU instead
+    # would fail to meet them.
+    d = ToyDiscriminator(hidden=8).to("meta")
+    xx, yy, prob = decision_surface(d, 3.0, 4)
+    assert prob.device.type == "meta" and prob.shape == (4, 4)
+    g = ToyGenerator(z_dim=3, hidden=8).to("meta")
+    assert toy_samples(g, 5).device.type == "meta"
+
+
+def test_the_optimal_discriminator_takes_counts():
+    counts_data, counts_g = torch.tensor([3, 0, 1]), torch.tensor([1, 0, 1])
+    d = optimal_discriminator(counts_data, counts_g)
+    torch.testing.assert_close(d, torch.tensor([0.75, 0.5, 0.5]))
