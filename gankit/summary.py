@@ -29,8 +29,9 @@ class LayerRow(NamedTuple):
 
 def _is_leaf(name: str, module: nn.Module) -> bool:
     """A module with no sub-layers. A parametrized layer (e.g. spectral norm)
-    counts as one leaf: its ``parametrizations`` child is part of the layer."""
-    if not name or "parametrizations" in name.split("."):
+    counts as one leaf: its ``parametrizations`` child is part of the layer. The
+    model itself (``name == ""``) is a leaf only when it is a single layer."""
+    if "parametrizations" in name.split("."):
         return False
     return all(child == "parametrizations" for child, _ in module.named_children())
 
@@ -99,7 +100,7 @@ def format_layer_table(rows: list[LayerRow]) -> str:
     header = ("layer", "type", "output shape", "parameters")
     body = [
         (
-            r.name,
+            r.name or "(model)",  # a model that is one layer
             r.kind,
             _shape_text(r.output_shape),
             f"{r.params:,}",

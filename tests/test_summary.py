@@ -126,3 +126,9 @@ def test_a_leaf_returning_a_non_tensor_raises_value_error():
 def test_an_empty_table_raises_value_error():
     with pytest.raises(ValueError):
         format_layer_table([])
+
+
+def test_a_model_that_is_one_layer_is_its_own_row():
+    rows = layer_table(nn.Linear(2, 3), torch.zeros(4, 2))
+    assert rows == [LayerRow("", "Linear", (4, 3), 9)]
+    assert "(model)" in format_layer_table(rows)
