@@ -9,6 +9,12 @@ imported from there: ``gankit.warmup`` (chapter 1), ``gankit.toy2d`` (2),
 ``gankit.transposed`` (3), ``gankit.activations`` (4), ``gankit.latent`` and
 ``gankit.improved`` (6); ``gankit.distributed`` runs the trainer under torchrun;
 ``gankit.reference`` is the plain loop the trainer is measured against (5).
+A few building blocks are also imported from the module that holds them, where
+a chapter takes one apart: ``generator.up_block`` (3), ``discriminator.
+down_block`` (4), ``trainer.discriminator_update``, ``metrics.generate`` and
+``cli.main`` (the command line, run in-process, 5), the shipped generator's
+manifest helpers in ``gankit.pretrained`` (5, 6) and ``profiles.PROFILES``
+(the introduction).
 """
 
 from ._version import __version__

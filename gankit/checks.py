@@ -4,6 +4,9 @@ A check that needs the tensor's values (its range) reads them, which on an
 accelerator would force the host to wait for the device on every call. Those
 checks therefore run on CPU tensors, and the trainer checks its whole dataset
 once up front instead; shape, dtype and channel checks run everywhere.
+
+Behind every chapter's models rather than taught in one; tested in
+``tests/test_checks.py``.
 """
 
 from __future__ import annotations

@@ -3,7 +3,8 @@
 Taught across the book; the defaults are those of the article and its companion
 notebook (see ``book/05_losses_and_training.ipynb``). Variations are made with
 :func:`dataclasses.replace`, and :func:`dataclasses.asdict` of the config goes
-into every checkpoint so that a run can always be rebuilt.
+into every checkpoint so that a run can always be rebuilt. Tested in
+``tests/test_config.py``.
 """
 
 from __future__ import annotations

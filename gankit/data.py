@@ -50,7 +50,11 @@ def default_root() -> Path:
 
 
 def to_signed_unit(images: Tensor) -> Tensor:
-    """uint8 pixels 0..255 -> float32 in [-1, 1] (0 -> -1, 255 -> 1)."""
+    """uint8 pixels 0..255 -> float32 in [-1, 1] (0 -> -1, 255 -> 1).
+
+    Shape:
+        - any; the output has the input's shape.
+    """
     if not isinstance(images, Tensor):
         raise ValueError(
             f"expected a uint8 torch.Tensor, got {type(images).__name__}"
@@ -62,7 +66,14 @@ def to_signed_unit(images: Tensor) -> Tensor:
 
 
 def to_uint8(images: Tensor) -> Tensor:
-    """float images in [-1, 1] -> uint8 pixels 0..255, rounded."""
+    """float images in [-1, 1] -> uint8 pixels 0..255, rounded.
+
+    Shape:
+        - any; the output has the input's shape.
+    """
+    if not isinstance(images, Tensor) or not images.is_floating_point():
+        got = images.dtype if isinstance(images, Tensor) else type(images).__name__
+        raise ValueError(f"expected float images in [-1, 1], got {got}")
     return images.detach().add(1.0).mul_(127.5).round_().clamp_(0, 255).to(torch.uint8)
 
 

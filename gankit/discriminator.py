@@ -93,5 +93,5 @@ class Discriminator(nn.Module):
         return h.flatten(1)  # (N, 4096) at 32px
 
     def forward(self, x: Tensor) -> Tensor:
-        h = self.features_of(x)  # (N, 4096)
+        h = self.features_of(x)  # (N, feature_dim): 4096 at 32px
         return self.classifier(h).squeeze(1)  # (N,) logits

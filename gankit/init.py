@@ -1,7 +1,8 @@
 """Weight initialisation from N(0, 0.02), as in the DCGAN paper and the article.
 
-Taught in ``book/03_generator.ipynb``. Applied with ``model.apply(...)`` so that
-every layer type is dispatched by ``isinstance`` in one place.
+Taught in ``book/03_generator.ipynb``; tested in ``tests/test_init.py``.
+Applied with ``model.apply(...)`` so that every layer type is dispatched by
+``isinstance`` in one place.
 """
 
 from __future__ import annotations

@@ -77,6 +77,9 @@ def discriminator_accuracy(real_logits: Tensor, fake_logits: Tensor) -> Tensor:
 
     Returns a 0-dim tensor, so that it can be averaged on the device without a
     host sync.
+
+    Shape:
+        - real_logits: ``(N,)``; fake_logits: ``(M,)``. Output: ``()``.
     """
     right = (real_logits > 0).sum() + (fake_logits <= 0).sum()
     return right.float() / (real_logits.numel() + fake_logits.numel())

@@ -1,7 +1,8 @@
 """A module's state changed for a while and put back: eval mode, frozen weights.
 
 Used wherever gankit runs a model it does not own the state of (sampling,
-measuring, the generator's update through the discriminator); tested in
+measuring, the generator's update through the discriminator), among them
+``generator_updates`` in ``book/05_losses_and_training.ipynb``; tested in
 ``tests/test_modes.py``. Each context restores every submodule or parameter
 to what it was, not to one flag for all, so a caller's own mix (a batch-norm
 layer kept in eval mode, a layer kept frozen) survives.

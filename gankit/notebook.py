@@ -1,7 +1,8 @@
 """Helpers for the book's notebooks: show gankit's real code, glue figures.
 
 Chapters never paste a copy of gankit's code; they display the source of the
-object itself, so the page and the package cannot drift apart. Tested in
+object itself, so the page and the package cannot drift apart. Used by every
+chapter from ``book/00_introduction.ipynb`` on; tested in
 ``tests/test_notebook.py``.
 """
 

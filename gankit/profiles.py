@@ -1,5 +1,7 @@
 """Run profiles for the book: how much each chapter trains.
 
+Introduced in ``book/00_introduction.ipynb``; tested in ``tests/test_profiles.py``.
+
 Read from the environment variable ``GANKIT_PROFILE``:
 
 - ``smoke``: every chapter in under a minute on 2 CPU cores, on the real data

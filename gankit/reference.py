@@ -66,10 +66,10 @@ def reference_steps(
     Raises:
         ValueError: ``data`` holds fewer images than one batch.
     """
-    if len(data) < cfg.batch_size:  # type: ignore[arg-type]
+    n = len(data)  # type: ignore[arg-type]
+    if n < cfg.batch_size:
         raise ValueError(
-            f"the dataset holds {len(data)} images, fewer than one batch of "  # type: ignore[arg-type]
-            f"{cfg.batch_size}"
+            f"the dataset holds {n} images, fewer than one batch of {cfg.batch_size}"
         )
     device = resolve_device(device)
     net_g, net_d = build_models(cfg)

@@ -94,7 +94,10 @@ def transposed_conv_by_scatter(
     in ``torch.nn.functional.conv_transpose2d`` (no bias).
 
     Shape:
-        - Output side: ``(H - 1) * stride - 2 * padding + k + output_padding``.
+        - x: ``(N, C_in, H, W)`` with w ``(C_in, C_out, k, k)``, or x ``(H, W)``
+          with w ``(k, k)``.
+        - Output: ``(N, C_out, H', W')``, or ``(H', W')``, with
+          ``H' = (H - 1) * stride - 2 * padding + k + output_padding``.
     """
     _check_stride(stride)
     x, w, flat = _as_batch(x, w)
@@ -128,6 +131,9 @@ def transposed_conv_as_conv(
     right), then convolve with stride 1 and the kernel flipped.
 
     Same result as :func:`transposed_conv_by_scatter`.
+
+    Shape:
+        - as :func:`transposed_conv_by_scatter`.
     """
     _check_stride(stride)
     x, w, flat = _as_batch(x, w)

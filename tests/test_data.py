@@ -215,6 +215,14 @@ def test_errors_that_are_not_the_files_fault_pass_through(mnist_root, monkeypatc
         load_dataset("mnist", mnist_root, split="test", download=False)
 
 
+def test_to_uint8_refuses_what_is_not_float_images():
+    # uint8 in would come back shifted (black as mid-grey), silently
+    with pytest.raises(ValueError, match="expected float images.*torch.uint8"):
+        to_uint8(torch.tensor([0, 255], dtype=torch.uint8))
+    with pytest.raises(ValueError, match="expected float images.*ndarray"):
+        to_uint8(np.zeros((1, 1, 4, 4), np.float32))
+
+
 def test_numpy_arrays_are_refused_with_the_remedy():
     pixels = np.zeros((2, 1, 32, 32), np.uint8)
     with pytest.raises(ValueError, match="images must be a torch.Tensor.*from_numpy"):
