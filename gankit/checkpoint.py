@@ -20,9 +20,12 @@ import pickle
 import re
 import secrets
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import torch
+
+if TYPE_CHECKING:  # the models import this module's neighbours; typing only
+    from .generator import Generator
 
 FORMAT = "gankit-checkpoint"
 FORMAT_VERSION = 1
@@ -183,7 +186,7 @@ def load_generator(
     *,
     use_ema: bool = True,
     map_location: str | torch.device = "cpu",
-):  # -> Generator (imported lazily to keep this module's imports light)
+) -> Generator:
     """The generator stored in a checkpoint, in eval mode.
 
     Takes the EMA copy when the checkpoint has one and ``use_ema`` is set.

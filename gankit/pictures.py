@@ -10,12 +10,20 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import torch
 from torch import Tensor
 
 from .checks import check_range
 from .data import to_signed_unit
+
+if TYPE_CHECKING:  # matplotlib loads only when something is drawn
+    from matplotlib.animation import FuncAnimation
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
+
+    from .trainer import History
 
 
 def _as_float(images: Tensor) -> Tensor:
@@ -92,8 +100,11 @@ def save_grid(
 
 
 def show_grid(
-    images: Tensor, nrow: int | None = None, title: str | None = None, ax=None
-):  # noqa: ANN001 - a matplotlib Axes
+    images: Tensor,
+    nrow: int | None = None,
+    title: str | None = None,
+    ax: Axes | None = None,
+) -> Axes:
     """Draw :func:`image_grid` of ``images`` on ``ax`` (a new figure if None)."""
     import matplotlib.pyplot as plt
 
@@ -112,7 +123,7 @@ def side_by_side(
     fake: Tensor,
     nrow: int | None = None,
     titles: Sequence[str] = ("real", "generated"),
-):
+) -> Figure:
     """Real images on the left, generated ones on the right, as the article shows."""
     import matplotlib.pyplot as plt
 
@@ -123,7 +134,9 @@ def side_by_side(
     return fig
 
 
-def plot_history(history, ax_losses=None, ax_probs=None):  # noqa: ANN001
+def plot_history(
+    history: History, ax_losses: Axes | None = None, ax_probs: Axes | None = None
+) -> Figure:
     """Both losses (left) and the mean D(real), D(fake) (right) over the steps."""
     import matplotlib.pyplot as plt
 
@@ -149,7 +162,7 @@ def plot_history(history, ax_losses=None, ax_probs=None):  # noqa: ANN001
 
 def animate_samples(
     samples: Sequence[tuple[int, Tensor]], nrow: int | None = None, interval: int = 300
-):
+) -> FuncAnimation:
     """A matplotlib animation of the fixed-z grids over training.
 
     ``samples`` is ``History.samples``. Show it in a notebook with

@@ -16,6 +16,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import torch
 from torch import Tensor, nn
@@ -24,6 +25,10 @@ from .generator import sample_z
 from .losses import discriminator_loss, generator_loss
 from .modes import frozen
 from .warmup import one_thread
+
+if TYPE_CHECKING:  # matplotlib loads only when something is drawn
+    from matplotlib.animation import FuncAnimation
+    from matplotlib.axes import Axes
 
 G_LOSSES = ("non_saturating", "saturating")
 
@@ -449,8 +454,8 @@ def plot_snapshot(
     real: Tensor | None = None,
     *,
     extent: float = 3.0,
-    ax=None,  # noqa: ANN001 (a matplotlib Axes)
-):
+    ax: Axes | None = None,
+) -> Axes:
     """Draw one snapshot: D's probability "real" as filled contours (blue 0,
     white 1/2, red 1), the real points in black and G's points in green.
     Returns the Axes."""
@@ -480,7 +485,9 @@ def plot_snapshot(
     return ax
 
 
-def animate_toy(history: ToyHistory, real: Tensor | None = None, interval: int = 400):
+def animate_toy(
+    history: ToyHistory, real: Tensor | None = None, interval: int = 400
+) -> FuncAnimation:
     """A matplotlib animation of ``history.snapshots`` (see :func:`plot_snapshot`).
 
     Show it in a notebook with ``IPython.display.HTML(anim.to_jshtml())``.

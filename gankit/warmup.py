@@ -20,11 +20,17 @@ import math
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import torch
 from torch import Tensor, nn
 
 from .losses import discriminator_loss, generator_loss
+
+if TYPE_CHECKING:  # matplotlib loads only when something is drawn
+    from matplotlib.animation import FuncAnimation
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
 
 __all__ = [
     "REAL_TICKETS",
@@ -445,8 +451,8 @@ def plot_tickets(
     *,
     feedback: DoorReport | None = None,
     grid: Tensor | None = None,
-    ax=None,  # noqa: ANN001 - a matplotlib Axes
-):
+    ax: Axes | None = None,
+) -> tuple[Axes, Axes | None]:
     """Real and forged densities on ``ax``; with ``door``, also ``D(x)`` on a
     second y-axis (``door`` is a :class:`Door` or its verdicts on ``grid``);
     with ``feedback``, an arrow from the forged mean along ``-grad_mean``.
@@ -514,7 +520,7 @@ def play_round(
     door_steps: int = 200,
     seed: int = 0,
     grid: Tensor | None = None,
-):
+) -> tuple[DoorReport, Figure]:
     """One round of the chapter's game for a forger with this ``mean`` and ``std``.
 
     Trains a door against the forgery (:func:`fit_door`), sends the forged
@@ -529,7 +535,9 @@ def play_round(
     return report, ax.figure
 
 
-def animate_warmup(history: WarmupHistory, interval: int = 150, dpi: int = 72):
+def animate_warmup(
+    history: WarmupHistory, interval: int = 150, dpi: int = 72
+) -> FuncAnimation:
     """A matplotlib animation of the snapshots: the forged density sliding onto
     the real one, and the door's ``D(x)`` flattening towards 1/2 where the
     tickets are.
