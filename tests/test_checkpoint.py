@@ -171,6 +171,38 @@ def test_files_torch_did_not_write_are_not_checkpoints(tmp_path, content):
         load_checkpoint(path)
 
 
+@pytest.mark.parametrize(
+    ("change", "words"),
+    [
+        ({"image_size": 64}, "image_size: checkpoint has 32, model has 64"),
+        (
+            {"spectral_norm": True},
+            "spectral_norm: checkpoint has False, model has True",
+        ),
+    ],
+)
+def test_every_architecture_field_is_checked_on_resume(
+    tmp_path, shapes, tiny_cfg, change, words
+):
+    Trainer(tiny_cfg, shapes, device="cpu", progress=False, out_dir=tmp_path).fit(1)
+    data = (
+        synthetic_dataset(32, channels=1, image_size=64)
+        if "image_size" in change
+        else shapes
+    )
+    with pytest.raises(CheckpointMismatchError, match=words):
+        Trainer.from_checkpoint(
+            tmp_path / "checkpoint.pt", data, changes=change, progress=False
+        )
+
+
+def test_another_format_version_is_refused(tmp_path):
+    path = tmp_path / "future.pt"
+    torch.save({"format": "gankit-checkpoint", "format_version": 2}, path)
+    with pytest.raises(CheckpointError, match="format version 2"):
+        load_checkpoint(path)
+
+
 def test_another_architecture_is_refused_naming_the_mismatch(
     tmp_path, shapes, tiny_cfg
 ):

@@ -34,5 +34,6 @@ def test_bad_latents_are_refused():
 
 def test_range_check_allows_half_precision_rounding_only():
     check_range(torch.tensor([1.0004, -1.0004]), -1, 1)
-    with pytest.raises(ValueError):
-        check_range(torch.tensor([1.01]), -1, 1)
+    for beyond in (1.01, -1.01):  # either bound
+        with pytest.raises(ValueError, match=r"must lie in \[-1, 1\]"):
+            check_range(torch.tensor([beyond]), -1, 1)

@@ -23,6 +23,8 @@ def test_config_is_frozen_and_varied_with_replace():
 
 def test_for_dataset_fills_in_channels():
     assert GANConfig.for_dataset("svhn").channels == 3
+    assert GANConfig.for_dataset("svhn").dataset == "svhn"
+    assert GANConfig.for_dataset("fashion-mnist").dataset == "fashion-mnist"
     assert GANConfig.for_dataset("mnist").channels == 1
     assert GANConfig.for_dataset("svhn", max_steps=7).max_steps == 7
 

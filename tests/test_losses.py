@@ -55,6 +55,11 @@ def test_losses_stay_finite_for_extreme_logits():
 def test_accuracy_counts_real_above_zero_and_fake_at_or_below():
     acc = discriminator_accuracy(torch.tensor([1.0, -1.0]), torch.tensor([-1.0, -2.0]))
     assert acc.item() == pytest.approx(0.75)
+    # a logit of exactly 0 counts as "fake": wrong for a real image, right for a fake
+    at_zero = discriminator_accuracy(torch.tensor([0.0]), torch.tensor([0.0]))
+    assert at_zero.item() == pytest.approx(0.5)
+    real_only = discriminator_accuracy(torch.tensor([0.0]), torch.tensor([-1.0]))
+    assert real_only.item() == pytest.approx(0.5)
 
 
 @pytest.mark.parametrize("bad", [torch.zeros(4, 1), torch.zeros(()), torch.zeros(0)])

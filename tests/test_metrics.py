@@ -23,6 +23,8 @@ from gankit import (
     Generator,
     Trainer,
     load_dataset,
+    load_generator,
+    sample_z,
     synthetic_dataset,
 )
 from gankit.cli import main
@@ -261,6 +263,17 @@ def test_the_warning_names_the_callers_line_and_can_be_turned_off(mnist_train):
     assert quiet.alerts == cb.alerts and len(quiet.alerts) == 1
 
 
+def test_the_callbacks_figures_use_its_own_missing_fraction(mnist_train):
+    # At fraction 1.0 a digit drawn a little less often than a tenth of the
+    # time already counts as missing: the stored figures must say so too.
+    digits = mnist_train.images[:N_GEN]
+    strict = EvaluationCallback(every=5, n=N_GEN, missing_fraction=1.0, warn=False)
+    figures = strict.measure(stub_trainer(Replay(digits), 5, [0.6]))
+    expected = evaluate_images(digits, "mnist", missing_fraction=1.0)
+    assert figures["missing_classes"] == expected["missing_classes"]
+    assert figures["classes_covered"] == expected["classes_covered"] < 10
+
+
 def test_callback_warns_when_the_discriminator_wins_every_round(mnist_train):
     cb = EvaluationCallback(every=5, n=N_GEN)
     digits = Replay(mnist_train.images[:N_GEN])
@@ -310,19 +323,26 @@ def test_measuring_leaves_the_run_as_it_was(accelerator_seeds_untouched):
 
 @pytest.fixture(scope="module")
 def tiny_run(tmp_path_factory):
-    """One training step watched by an EvaluationCallback; its checkpoint."""
+    """Two training steps watched by an EvaluationCallback; the checkpoint.
+    Two, because the EMA's first update is a copy: after the second the EMA
+    generator differs from the raw one, so a test can tell which was used."""
     folder = tmp_path_factory.mktemp("run")
     cb = EvaluationCallback(every=1, n=N_GEN)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ModeCollapseWarning)  # an untrained G
-        _tiny_trainer([cb], out_dir=folder).fit(1)
-    return cb, folder / "checkpoint.pt"
+        _tiny_trainer([cb], out_dir=folder).fit(2)
+    ckpt = folder / "checkpoint.pt"
+    z = sample_z(4, 100, generator=torch.Generator().manual_seed(0))
+    with torch.no_grad():
+        ema, raw = (load_generator(ckpt, use_ema=e)(z) for e in (True, False))
+    assert not torch.allclose(ema, raw)
+    return cb, ckpt
 
 
 def test_callback_measures_a_real_run(tiny_run):
     cb, _ = tiny_run
-    assert list(cb.results) == [1]
-    assert cb.results[1]["n"] == N_GEN and len(cb.results[1]["class_shares"]) == 10
+    assert list(cb.results) == [1, 2]
+    assert cb.results[2]["n"] == N_GEN and len(cb.results[2]["class_shares"]) == 10
 
 
 def test_cli_evaluate_prints_the_figures_of_a_checkpoint(tiny_run, capsys):
@@ -333,7 +353,7 @@ def test_cli_evaluate_prints_the_figures_of_a_checkpoint(tiny_run, capsys):
     assert main(["evaluate", "--checkpoint", ckpt, "--n", str(N_GEN), "--json"]) == 0
     figures = json.loads(capsys.readouterr().out)
     assert figures["dataset"] == "mnist" and figures["n"] == N_GEN
-    assert figures == tiny_run[0].results[1]  # the EMA generator, same seed
+    assert figures == tiny_run[0].results[2]  # the EMA generator, same seed
     assert main(["evaluate", "--checkpoint", ckpt, "--n", "0"]) == 2
     assert "n must be" in capsys.readouterr().err
 

@@ -31,14 +31,19 @@ SHIPPED, _ = pretrained_paths("mnist")
 
 @pytest.fixture(scope="module")
 def checkpoint(tmp_path_factory):
-    """A checkpoint of a generator trained for one step, with an EMA copy."""
+    """A checkpoint of a generator trained for two steps, with an EMA copy that
+    differs from it (the EMA's first update is a copy)."""
     folder = tmp_path_factory.mktemp("run")
     cfg = replace(
         GANConfig.for_dataset("mnist"), batch_size=4, ema_decay=0.9, log_every=1
     )
     data = synthetic_dataset(32, channels=1)
-    Trainer(cfg, data, device="cpu", out_dir=folder, progress=False).fit(1)
-    return folder / "checkpoint.pt"
+    Trainer(cfg, data, device="cpu", out_dir=folder, progress=False).fit(2)
+    ckpt = folder / "checkpoint.pt"
+    with torch.no_grad():
+        ema, raw = (load_generator(ckpt, use_ema=e)(_z()) for e in (True, False))
+    assert not torch.allclose(ema, raw)
+    return ckpt
 
 
 def _z(n: int = 4) -> torch.Tensor:
@@ -129,7 +134,7 @@ def test_half_precision_export_is_small_and_close(checkpoint, tmp_path):
         diff = (g(_z()) - load_generator(checkpoint)(_z())).abs().max()
     assert 0 < diff < 0.02
     manifest = json.loads(manifest_path.read_text())
-    assert manifest["steps"] == 1 and manifest["seed"] == 0 and manifest["ema"]
+    assert manifest["steps"] == 2 and manifest["seed"] == 0 and manifest["ema"]
     assert manifest["dtype"] == "float16"
     assert manifest["command"] == "python -m gankit train"
     assert manifest["config"]["z_dim"] == 100 and "gankit_version" in manifest

@@ -311,3 +311,15 @@ def test_the_optimal_discriminator_takes_counts():
     counts_data, counts_g = torch.tensor([3, 0, 1]), torch.tensor([1, 0, 1])
     d = optimal_discriminator(counts_data, counts_g)
     torch.testing.assert_close(d, torch.tensor([0.75, 0.5, 0.5]))
+
+
+@pytest.mark.parametrize("g_steps", [1, 3])
+def test_a_toy_step_makes_the_generator_steps_its_config_asks_for(g_steps):
+    cfg = ToyConfig(hidden=16, batch_size=8, g_steps_per_d_step=g_steps)
+    g, d = ToyGenerator(z_dim=cfg.z_dim, hidden=16), ToyDiscriminator(hidden=16)
+    opt_g = torch.optim.Adam(g.parameters(), 1e-3)
+    opt_d = torch.optim.Adam(d.parameters(), 1e-3)
+    toy_step(g, d, opt_g, opt_d, torch.randn(8, 2), torch.randn(8, cfg.z_dim), cfg)
+    steps_g = {int(s["step"]) for s in opt_g.state.values()}
+    steps_d = {int(s["step"]) for s in opt_d.state.values()}
+    assert (steps_g, steps_d) == ({g_steps}, {1})

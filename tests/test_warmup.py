@@ -17,6 +17,7 @@ from gankit.warmup import (
     WarmupHistory,
     animate_warmup,
     fit_door,
+    one_thread,
     play_round,
     plot_tickets,
     train_warmup,
@@ -188,3 +189,17 @@ def test_a_round_of_the_game_reports_and_draws_the_forgery():
     assert report == expected
     assert len(fig.axes) == 2  # densities and the door's verdict
     plt.close(fig)
+
+
+def test_one_thread_puts_the_thread_count_back_even_after_an_error():
+    before = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        with pytest.raises(RuntimeError, match="boom"), one_thread():
+            assert torch.get_num_threads() == 1
+            raise RuntimeError("boom")
+        assert torch.get_num_threads() == 2
+        train_warmup(2)
+        assert torch.get_num_threads() == 2
+    finally:
+        torch.set_num_threads(before)
