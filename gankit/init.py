@@ -13,6 +13,8 @@ import torch
 from torch import nn
 from torch.nn.utils import parametrize
 
+from .modes import in_mode
+
 _WEIGHTED = (nn.Conv2d, nn.ConvTranspose2d, nn.Linear)
 
 
@@ -42,13 +44,9 @@ def _draw_parametrized(module: nn.Module, std: float, iterations: int = 15) -> N
     far from norm 1. 15 steps is what torch runs when it adds the norm."""
     chain = module.parametrizations.weight
     nn.init.normal_(chain.original, mean=0.0, std=std)
-    modes = [(m, m.training) for m in chain.modules()]
-    chain.train()
-    with torch.no_grad():
+    with in_mode(chain, training=True), torch.no_grad():
         for _ in range(iterations):
             module.weight  # noqa: B018 - reading it runs one power iteration
-    for m, mode in modes:
-        m.training = mode
 
 
 def initializer(std: float = 0.02) -> partial[None]:

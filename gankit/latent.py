@@ -25,7 +25,7 @@ import torch
 from torch import Tensor, nn
 
 from .generator import sample_z
-from .modes import evaluating
+from .modes import device_of, evaluating
 from .pictures import image_grid
 
 MODES = ("lerp", "slerp")
@@ -132,7 +132,7 @@ def generate(generator: nn.Module, z: Tensor) -> Tensor:
         - z: ``(N, z_dim)`` in [-1, 1]. Output: ``(N, C, S, S)`` in [-1, 1].
     """
     with evaluating(generator):
-        device = next(generator.parameters()).device
+        device = device_of(generator)
         return generator(z.to(device)).cpu()
 
 

@@ -52,7 +52,7 @@ from .checkpoint import file_sha256, save_weights
 from .checks import check_images
 from .data import ImageData, default_root, load_dataset, to_signed_unit
 from .generator import Generator, sample_z
-from .modes import evaluating
+from .modes import device_of, evaluating
 from .trainer import Callback, Trainer, resolve_device
 
 if TYPE_CHECKING:  # torchmetrics takes seconds to import: only when measuring
@@ -287,7 +287,7 @@ def classifier_accuracy(
     model: Classifier, data: ImageData, batch_size: int = 1000
 ) -> float:
     """Share of ``data`` that ``model`` labels right (model in eval mode)."""
-    device = next(model.parameters()).device
+    device = device_of(model)
     right = 0
     with evaluating(model):
         for start in range(0, len(data), batch_size):
@@ -561,8 +561,7 @@ def generate(
             "generator must be a gankit Generator (an nn.Module with a z_dim), "
             f"got {type(generator).__name__}"
         )
-    tensors = [*generator.parameters(), *generator.buffers()]
-    own = tensors[0].device if tensors else torch.device("cpu")
+    own = device_of(generator)
     device = resolve_device(device) if device is not None else own
     z = sample_z(n, z_dim, generator=torch.Generator().manual_seed(seed))
     with evaluating(generator):

@@ -1,4 +1,5 @@
-"""A module's state changed for a while and put back: eval mode, frozen weights.
+"""A module's state changed for a while and put back: its mode, frozen weights;
+and where its tensors live.
 
 Used wherever gankit runs a model it does not own the state of (sampling,
 measuring, the generator's update through the discriminator), among them
@@ -13,21 +14,35 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterator
 
+import torch
 from torch import nn
 
 
 @contextlib.contextmanager
-def evaluating(module: nn.Module) -> Iterator[nn.Module]:
-    """Inside, ``module`` and all its submodules are in eval mode (batch norm
-    reads its running statistics, dropout is off); after, each submodule has
-    its own mode back, even if the body raised."""
+def in_mode(module: nn.Module, training: bool) -> Iterator[nn.Module]:
+    """Inside, ``module`` and all its submodules are in training mode or, with
+    ``training=False``, in eval mode; after, each submodule has its own mode
+    back, even if the body raised."""
     modes = [(m, m.training) for m in module.modules()]
-    module.eval()
+    module.train(training)
     try:
         yield module
     finally:
         for m, mode in modes:
             m.training = mode  # this module only: .train() would recurse
+
+
+def evaluating(module: nn.Module) -> contextlib.AbstractContextManager[nn.Module]:
+    """:func:`in_mode` eval: batch norm reads its running statistics, dropout
+    is off."""
+    return in_mode(module, training=False)
+
+
+def device_of(module: nn.Module) -> torch.device:
+    """Where ``module``'s tensors live (the CPU for one that holds none)."""
+    for t in (*module.parameters(), *module.buffers()):
+        return t.device
+    return torch.device("cpu")
 
 
 @contextlib.contextmanager

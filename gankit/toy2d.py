@@ -23,7 +23,7 @@ from torch import Tensor, nn
 
 from .generator import sample_z
 from .losses import discriminator_loss, generator_loss
-from .modes import frozen
+from .modes import device_of, frozen
 from .warmup import one_thread
 
 if TYPE_CHECKING:  # matplotlib loads only when something is drawn
@@ -344,13 +344,6 @@ def train_toy(
 
 
 @torch.no_grad()
-def _device_of(module: nn.Module) -> torch.device:
-    """Where ``module``'s tensors live (the CPU for one that holds none)."""
-    for t in (*module.parameters(), *module.buffers()):
-        return t.device
-    return torch.device("cpu")
-
-
 def toy_samples(generator: ToyGenerator, n: int, *, seed: int = 1234) -> Tensor:
     """``n`` points from ``generator`` for noise seeded by ``seed``.
 
@@ -359,7 +352,7 @@ def toy_samples(generator: ToyGenerator, n: int, *, seed: int = 1234) -> Tensor:
     """
     rng = torch.Generator().manual_seed(seed)  # the same points on any device
     return generator(
-        sample_z(n, generator.z_dim, generator=rng).to(_device_of(generator))
+        sample_z(n, generator.z_dim, generator=rng).to(device_of(generator))
     )
 
 
@@ -383,7 +376,7 @@ def decision_surface(
     if resolution < 2:
         raise ValueError(f"resolution must be at least 2, got {resolution}")
     axis = torch.linspace(
-        -extent, extent, resolution, device=_device_of(discriminator)
+        -extent, extent, resolution, device=device_of(discriminator)
     )  # (R,)
     yy, xx = torch.meshgrid(axis, axis, indexing="ij")  # (R, R) each
     points = torch.stack([xx.reshape(-1), yy.reshape(-1)], dim=1)  # (R*R, 2)

@@ -8,7 +8,7 @@ from torch import nn
 
 from gankit.improved import largest_singular_values
 from gankit.latent import generate
-from gankit.modes import evaluating, frozen
+from gankit.modes import device_of, evaluating, frozen, in_mode
 from gankit.summary import layer_table
 
 
@@ -65,3 +65,18 @@ def test_latent_generate_leaves_the_generators_modes_as_they_were():
     before = modes(g)
     generate(g, torch.zeros(2, 4))
     assert modes(g) == before
+
+
+def test_in_mode_can_put_a_model_in_training_mode_and_each_module_back():
+    model = mixed().eval()
+    model[0].train()
+    before = modes(model)
+    with in_mode(model, training=True):
+        assert all(modes(model))
+    assert modes(model) == before == [False, True, False, False]
+
+
+def test_device_of_reads_a_parameter_or_buffer_and_defaults_to_the_cpu():
+    assert device_of(nn.Linear(2, 2).to("meta")).type == "meta"
+    assert device_of(nn.BatchNorm1d(2, affine=False).to("meta")).type == "meta"
+    assert device_of(nn.ReLU()) == torch.device("cpu")
