@@ -52,14 +52,19 @@ def check_latent(z: Tensor, z_dim: int, *, name: str = "z") -> None:
         check_range(z, -1.0, 1.0, name=name)
 
 
+class NonFiniteError(ValueError):
+    """Values that must be finite hold NaN or infinity."""
+
+
 def check_range(x: Tensor, low: float, high: float, *, name: str = "values") -> None:
-    """Raise ``ValueError`` if ``x`` holds NaN, inf, or values outside [low, high]."""
+    """Raise ``ValueError`` if ``x`` holds NaN, inf (:class:`NonFiniteError`),
+    or values outside [low, high]."""
     if x.numel() == 0:
         return
     finite = torch.isfinite(x.detach())
     if not bool(finite.all()):
         bad = int((~finite).sum())
-        raise ValueError(f"{name} must be finite, got {bad} NaN or inf value(s)")
+        raise NonFiniteError(f"{name} must be finite, got {bad} NaN or inf value(s)")
     x = x.detach()
     lo, hi = float(x.min()), float(x.max())
     # A little slack for values that round-trip through half precision.

@@ -34,7 +34,7 @@ from tqdm.auto import tqdm
 from . import distributed
 from ._version import __version__
 from .checkpoint import check_architecture, load_checkpoint, save_checkpoint
-from .checks import check_range
+from .checks import NonFiniteError, check_range
 from .config import GANConfig
 from .data import ImageData, to_uint8
 from .discriminator import Discriminator
@@ -605,7 +605,7 @@ class Trainer:
             # mid-step makes such images, which the discriminator's input check
             # refuses (the data was checked up front): report the divergence
             # itself rather than the symptom.
-            if self._weights_finite() and "must be finite" not in str(exc):
+            if self._weights_finite() and not isinstance(exc, NonFiniteError):
                 raise
             raise TrainingDivergedError(
                 "the generator's images or the weights became NaN or infinite "

@@ -1,7 +1,7 @@
 import pytest
 import torch
 
-from gankit.checks import check_images, check_latent, check_range
+from gankit.checks import NonFiniteError, check_images, check_latent, check_range
 
 
 def test_valid_batches_pass():
@@ -37,3 +37,11 @@ def test_range_check_allows_half_precision_rounding_only():
     for beyond in (1.01, -1.01):  # either bound
         with pytest.raises(ValueError, match=r"must lie in \[-1, 1\]"):
             check_range(torch.tensor([beyond]), -1, 1)
+
+
+def test_non_finite_values_raise_their_own_kind_of_value_error():
+    with pytest.raises(NonFiniteError, match="must be finite"):
+        check_range(torch.tensor([float("nan")]), -1, 1)
+    with pytest.raises(ValueError) as out_of_range:
+        check_range(torch.tensor([2.0]), -1, 1)
+    assert not isinstance(out_of_range.value, NonFiniteError)
