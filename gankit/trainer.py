@@ -787,15 +787,26 @@ class Trainer:
 
     # -- state ------------------------------------------------------------------
     def state_dict(self) -> dict[str, Any]:
-        """Everything needed to continue exactly where training stands."""
+        """Everything needed to continue exactly where training stands.
+
+        Raises :class:`TrainingDivergedError` rather than describe a state
+        whose weights, or whose unlogged losses, are NaN or infinite: no
+        checkpoint holds one.
+        """
+        if not self._weights_finite():
+            raise TrainingDivergedError(
+                f"the networks' weights are NaN or infinite at step {self.step}; "
+                "this state is not saved, and a checkpoint written before it is "
+                "left as it was"
+            )
         partial = None
         if self._n_summed:
-            # The figures summed since the last log are checked, so that a
-            # checkpoint never holds a state that produced a NaN loss, and kept
-            # (averaged over processes, as a log would), so that saving leaves
-            # the logged history as it would have been without a save.
+            # The figures summed since the last log are checked (their losses:
+            # the weights were just checked), and kept (averaged over
+            # processes, as a log would), so that saving leaves the logged
+            # history as it would have been without a save.
             sums, record = self._unlogged()
-            self._check_finite(record, self.step - self._n_summed + 1)
+            self._check_finite(record, self.step - self._n_summed + 1, weights=False)
             partial = {
                 "keys": list(record),
                 "sums": sums.cpu(),
@@ -896,12 +907,7 @@ class Trainer:
             if self.out_dir is None:
                 raise ValueError("no path given and the trainer has no out_dir")
             path = self.out_dir / CHECKPOINT_NAME
-        if not self._weights_finite():
-            raise TrainingDivergedError(
-                f"the networks' weights are NaN or infinite at step {self.step}; "
-                f"they were not saved, so {path} keeps the last good state"
-            )
-        state = self.state_dict()
+        state = self.state_dict()  # refuses a non-finite state
         if self.ranks.is_main:
             save_checkpoint(state, path)
         distributed.barrier(self.ranks)
