@@ -135,9 +135,11 @@ class GANConfig:
                     object.__setattr__(self, f.name, float(value))
             if not ok:
                 t = type(value)
-                name = t.__name__ if t.__module__ == "builtins" else t.__qualname__
-                if t.__module__ != "builtins":
-                    name = f"{t.__module__}.{name}"
+                name = (
+                    t.__name__
+                    if t.__module__ == "builtins"
+                    else f"{t.__module__}.{t.__qualname__}"
+                )
                 raise ValueError(
                     f"{f.name} must be {'a whole number' if kind == 'int' else kind}, "
                     f"got {value!r} ({name})"
