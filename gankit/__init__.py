@@ -18,6 +18,7 @@ manifest helpers in ``gankit.pretrained`` (5, 6) and ``profiles.PROFILES``
 """
 
 from ._version import __version__
+from .callbacks import Callback, History, LambdaCallback
 from .checkpoint import (
     CheckpointError,
     CheckpointMismatchError,
@@ -60,18 +61,10 @@ from .pictures import (
 )
 from .pretrained import export_generator, pretrained
 from .profiles import Profile, current_profile
+from .runtime import resolve_device
+from .step import build_models, generator_updates, train_step
 from .summary import LayerRow, format_layer_table, layer_table
-from .trainer import (
-    Callback,
-    History,
-    LambdaCallback,
-    Trainer,
-    TrainingDivergedError,
-    build_models,
-    generator_updates,
-    resolve_device,
-    train_step,
-)
+from .trainer import Trainer, TrainingDivergedError
 
 __all__ = [
     "__version__",

@@ -28,7 +28,7 @@ import torch
 from torch import Tensor, nn
 
 from .config import GANConfig
-from .trainer import train_step
+from .step import train_step
 
 
 def _state_tensors(

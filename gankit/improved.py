@@ -25,7 +25,7 @@ from torch import Tensor, nn
 
 from .config import GANConfig
 from .modes import evaluating
-from .trainer import discriminator_update, generator_updates, step_figures
+from .step import discriminator_update, generator_updates, step_figures
 
 
 def feature_matching_loss(real_features: Tensor, fake_features: Tensor) -> Tensor:
@@ -77,7 +77,9 @@ def feature_matching_step(
             "feature matching needs a discriminator with a features_of(x) method, "
             f"got {type(discriminator).__name__}"
         )
-    d = discriminator_update(generator, discriminator, opt_d, real, z, cfg)
+    d = discriminator_update(
+        generator, discriminator, opt_d, real, z, cfg.label_smoothing
+    )
     with torch.no_grad():  # the target: the updated D's view of real data
         real_features = discriminator.features_of(real)  # (B, F)
     g_loss = generator_updates(

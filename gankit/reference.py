@@ -25,7 +25,8 @@ from torch.utils.data import DataLoader, Dataset
 from .config import GANConfig
 from .discriminator import Discriminator
 from .generator import Generator
-from .trainer import build_models, resolve_device
+from .runtime import resolve_device
+from .step import build_models
 
 
 class ReferenceStep(NamedTuple):

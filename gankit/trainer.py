@@ -22,9 +22,9 @@ import signal
 import threading
 from collections.abc import Callable, Iterable, Mapping
 from contextlib import AbstractContextManager
-from dataclasses import asdict, dataclass, field, fields, replace
+from dataclasses import asdict, fields, replace
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any
 
 import torch
 from torch import Tensor, nn
@@ -33,27 +33,18 @@ from tqdm.auto import tqdm
 
 from . import distributed
 from ._version import __version__
+from .callbacks import Callback, History
 from .checkpoint import check_architecture, load_checkpoint, save_checkpoint
 from .checks import NonFiniteError, check_range
 from .config import GANConfig
 from .data import ImageData, to_uint8
 from .discriminator import Discriminator
 from .generator import Generator, sample_z
-from .losses import discriminator_accuracy, discriminator_loss, generator_loss
-from .modes import evaluating, frozen
+from .modes import evaluating
+from .runtime import resolve_device
+from .step import build_models, train_step
 
 CHECKPOINT_NAME = "checkpoint.pt"
-METRICS = (
-    "d_loss",
-    "g_loss",
-    "d_loss_real",
-    "d_loss_fake",
-    "d_real",
-    "d_fake",
-    "d_accuracy",
-)
-
-
 #: Config fields a resumed run must keep, and why: the step count locates the
 #: run in its epochs only at the batch size it was counted in, and the seed
 #: fixed the weights, the noise and the data order that the run continues.
@@ -68,21 +59,6 @@ RESUME_FIXED_FIELDS: dict[str, str] = {
 class TrainingDivergedError(RuntimeError):
     """A loss, the weights or the samples became NaN or infinite; training
     stopped without saving that state."""
-
-
-def resolve_device(device: str | torch.device = "auto") -> torch.device:
-    """``"auto"`` -> CUDA if available, else CPU; anything else as given."""
-    if isinstance(device, str) and device == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    try:
-        device = torch.device(device)
-    except (RuntimeError, TypeError) as exc:
-        raise ValueError(
-            f"device must be 'auto', 'cpu', 'cuda' or 'cuda:N', got {device!r}"
-        ) from exc
-    if device.type == "cuda" and not torch.cuda.is_available():
-        raise ValueError("device 'cuda' was asked for, but no CUDA GPU is available")
-    return device
 
 
 def _run_folder(path: str | os.PathLike[str]) -> Path:
@@ -100,214 +76,6 @@ def _run_folder(path: str | os.PathLike[str]) -> Path:
     if not os.access(path, os.W_OK | os.X_OK):
         raise ValueError(f"out_dir {path} is a folder this process cannot write to")
     return path
-
-
-def build_models(cfg: GANConfig) -> tuple[Generator, Discriminator]:
-    """The article's generator and discriminator for ``cfg``, seeded by ``cfg.seed``.
-
-    The global RNG is left as it was: the models' weights depend on the seed only.
-    """
-    with torch.random.fork_rng(devices=[]):
-        # The CPU's generator alone: fork_rng(devices=[]) restores only that
-        # one, and torch.manual_seed would reseed every GPU's as well.
-        torch.default_generator.manual_seed(cfg.seed)
-        g = Generator(cfg.z_dim, cfg.channels, cfg.image_size, cfg.init_std)
-        d = Discriminator(
-            cfg.channels,
-            cfg.image_size,
-            cfg.leaky_slope,
-            cfg.init_std,
-            spectral_norm=cfg.spectral_norm,
-        )
-    return g, d
-
-
-class DiscriminatorUpdate(NamedTuple):
-    """What one discriminator update leaves for the generator's turn."""
-
-    fake: Tensor  # G(z), still attached to G's graph: (B, C, S, S)
-    real_logits: Tensor  # D's logits on the real batch, before its update: (B,)
-    fake_logits: Tensor  # D's logits on the generated batch, before its update: (B,)
-    loss_real: Tensor  # BCE of the real batch against 1 - smoothing
-    loss_fake: Tensor  # BCE of the generated batch against 0
-
-
-def discriminator_update(
-    generator: nn.Module,
-    discriminator: nn.Module,
-    opt_d: torch.optim.Optimizer,
-    real: Tensor,
-    z: Tensor,
-    cfg: GANConfig,
-) -> DiscriminatorUpdate:
-    """The first half of a training step: one update of D on a real and a
-    generated batch, fed separately as the article does (so batch norm sees
-    each on its own).
-
-    Shape:
-        - real: ``(B, C, S, S)`` in [-1, 1]; z: ``(B, z_dim)`` in [-1, 1].
-    """
-    fake = generator(z)  # (B, C, S, S)
-    real_logits = discriminator(real)  # (B,)
-    fake_logits = discriminator(fake.detach())  # (B,)
-    loss_real, loss_fake = discriminator_loss(
-        real_logits, fake_logits, cfg.label_smoothing
-    )
-    opt_d.zero_grad(set_to_none=True)
-    (loss_real + loss_fake).backward()
-    opt_d.step()
-    return DiscriminatorUpdate(fake, real_logits, fake_logits, loss_real, loss_fake)
-
-
-@torch.no_grad()
-def step_figures(d: DiscriminatorUpdate, g_loss: Tensor) -> dict[str, Tensor]:
-    """A step's figures (see ``METRICS``) as detached 0-dim tensors: ``d_real``
-    and ``d_fake`` are the mean probabilities D gave the real and generated batch."""
-    real_logits, fake_logits = d.real_logits.detach(), d.fake_logits.detach()
-    return {
-        "d_loss": (d.loss_real + d.loss_fake).detach(),
-        "g_loss": g_loss.detach(),
-        "d_loss_real": d.loss_real.detach(),
-        "d_loss_fake": d.loss_fake.detach(),
-        "d_real": torch.sigmoid(real_logits).mean(),
-        "d_fake": torch.sigmoid(fake_logits).mean(),
-        "d_accuracy": discriminator_accuracy(real_logits, fake_logits),
-    }
-
-
-def generator_updates(
-    generator: nn.Module,
-    discriminator: nn.Module,
-    opt_g: torch.optim.Optimizer,
-    fake: Tensor,
-    z: Tensor,
-    steps: int,
-    loss_of: Callable[[Tensor], Tensor],
-) -> Tensor:
-    """The second half of a training step: ``steps`` updates of G, each
-    minimising ``loss_of(images)`` with D frozen. Returns the last loss.
-
-    ``fake`` is ``G(z)`` from the discriminator's half, still attached to G's
-    graph, so the first update draws nothing new; later ones draw ``G(z)``
-    again, because G has changed.
-
-    Shape:
-        - fake: ``(B, C, S, S)``; z: ``(B, z_dim)``.
-    """
-    if steps < 1:
-        raise ValueError(f"steps must be at least 1, got {steps}")
-    # D's weights need no gradient during G's steps; skipping it saves work.
-    with frozen(discriminator):
-        for i in range(steps):
-            if i > 0:  # G changed: draw the images again
-                fake = generator(z)
-            g_loss = loss_of(fake)
-            opt_g.zero_grad(set_to_none=True)
-            g_loss.backward()
-            opt_g.step()
-    return g_loss
-
-
-def train_step(
-    generator: nn.Module,
-    discriminator: nn.Module,
-    opt_g: torch.optim.Optimizer,
-    opt_d: torch.optim.Optimizer,
-    real: Tensor,
-    z: Tensor,
-    cfg: GANConfig,
-) -> dict[str, Tensor]:
-    """One discriminator update, then ``cfg.g_steps_per_d_step`` generator updates.
-
-    The generator's steps reuse ``z``, as the article's notebook did. Returns
-    detached 0-dim tensors (see ``METRICS`` and :func:`step_figures`); it never
-    waits for the device.
-
-    Shape:
-        - real: ``(B, C, S, S)`` in [-1, 1]; z: ``(B, z_dim)`` in [-1, 1].
-    """
-    d = discriminator_update(generator, discriminator, opt_d, real, z, cfg)
-    g_loss = generator_updates(
-        generator,
-        discriminator,
-        opt_g,
-        d.fake,
-        z,
-        cfg.g_steps_per_d_step,
-        lambda images: generator_loss(discriminator(images), cfg.g_loss),
-    )
-    return step_figures(d, g_loss)
-
-
-@dataclass
-class History:
-    """What training logged: one entry per log, averaged over the steps since
-    the last one, and the fixed-z grids rendered so far.
-
-    ``samples`` holds ``(step, uint8 images of shape (n_fixed, C, S, S))``.
-    """
-
-    step: list[int] = field(default_factory=list)
-    d_loss: list[float] = field(default_factory=list)
-    g_loss: list[float] = field(default_factory=list)
-    d_loss_real: list[float] = field(default_factory=list)
-    d_loss_fake: list[float] = field(default_factory=list)
-    d_real: list[float] = field(default_factory=list)
-    d_fake: list[float] = field(default_factory=list)
-    d_accuracy: list[float] = field(default_factory=list)
-    samples: list[tuple[int, Tensor]] = field(default_factory=list, repr=False)
-
-    def append(self, record: dict[str, float]) -> None:
-        for f in fields(self):
-            if f.name != "samples":
-                getattr(self, f.name).append(record[f.name])
-
-    def scalars(self) -> dict[str, list[float]]:
-        """Every logged series (not the images), e.g. for a checkpoint or a plot."""
-        return {
-            f.name: list(getattr(self, f.name))
-            for f in fields(self)
-            if f.name != "samples"
-        }
-
-    def __len__(self) -> int:
-        return len(self.step)
-
-
-class Callback:
-    """Hooks a notebook or script can override to watch training.
-
-    ``metrics`` in :meth:`on_step` are device tensors: reading them (``.item()``)
-    makes the host wait for the device every step, so prefer :meth:`on_log`.
-    """
-
-    def on_step(self, trainer: Trainer, metrics: dict[str, Tensor]) -> None: ...
-
-    def on_log(self, trainer: Trainer, record: dict[str, float]) -> None: ...
-
-    def on_sample(self, trainer: Trainer, images: Tensor) -> None: ...
-
-    def on_end(self, trainer: Trainer) -> None: ...
-
-
-class LambdaCallback(Callback):
-    """A :class:`Callback` from plain functions, e.g. ``LambdaCallback(on_log=f)``."""
-
-    def __init__(
-        self,
-        on_step: Callable[[Trainer, dict[str, Tensor]], None] | None = None,
-        on_log: Callable[[Trainer, dict[str, float]], None] | None = None,
-        on_sample: Callable[[Trainer, Tensor], None] | None = None,
-        on_end: Callable[[Trainer], None] | None = None,
-    ) -> None:
-        for name, fn in (
-            ("on_step", on_step),
-            ("on_log", on_log),
-            ("on_sample", on_sample),
-            ("on_end", on_end),
-        ):
-            if fn is not None:
-                setattr(self, name, fn)
 
 
 class Trainer:

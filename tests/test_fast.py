@@ -8,7 +8,7 @@ import torch
 
 from gankit import GANConfig, Trainer, synthetic_dataset
 from gankit.fast import GraphedStep, _state_tensors
-from gankit.trainer import build_models
+from gankit.step import build_models
 
 
 def test_the_graph_path_is_off_on_a_cpu_even_when_asked_for():

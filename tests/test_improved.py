@@ -19,7 +19,7 @@ from gankit.improved import (
     largest_singular_values,
 )
 from gankit.losses import generator_loss
-from gankit.trainer import METRICS, discriminator_update
+from gankit.step import METRICS, discriminator_update
 
 
 def models(seed=0, spectral_norm=False):
@@ -92,7 +92,7 @@ def test_the_generators_loss_is_feature_matching_against_the_updated_d():
     opt_g, opt_d = optimizers(g, d)
     _, opt_d2 = optimizers(g2, d2)
     metrics = feature_matching_step(g, d, opt_g, opt_d, real, z, cfg)
-    update = discriminator_update(g2, d2, opt_d2, real, z, cfg)
+    update = discriminator_update(g2, d2, opt_d2, real, z, cfg.label_smoothing)
     with torch.no_grad():
         expected = feature_matching_loss(
             d2.features_of(real), d2.features_of(update.fake)

@@ -13,6 +13,7 @@ import pytest  # noqa: E402
 import torch  # noqa: E402
 from PIL import Image  # noqa: E402
 
+from gankit.callbacks import History  # noqa: E402
 from gankit.data import to_uint8  # noqa: E402
 from gankit.pictures import (  # noqa: E402
     animate_samples,
@@ -22,7 +23,6 @@ from gankit.pictures import (  # noqa: E402
     show_grid,
     side_by_side,
 )
-from gankit.trainer import History  # noqa: E402
 
 
 @pytest.fixture(autouse=True)

@@ -17,12 +17,8 @@ from gankit import (
 )
 from gankit.generator import sample_z
 from gankit.losses import generator_loss
-from gankit.trainer import (
-    CHECKPOINT_NAME,
-    build_models,
-    generator_updates,
-    train_step,
-)
+from gankit.step import build_models, generator_updates, train_step
+from gankit.trainer import CHECKPOINT_NAME
 
 
 @pytest.fixture(scope="module")
