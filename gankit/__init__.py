@@ -26,6 +26,7 @@ from .checkpoint import (
     load_generator,
     save_checkpoint,
 )
+from .classifier import load_classifier
 from .config import GANConfig
 from .data import (
     DatasetNotFoundError,
@@ -48,7 +49,6 @@ from .metrics import (
     evaluate_images,
     format_figures,
     inception_fid,
-    load_classifier,
 )
 from .notebook import glue, show_source
 from .pictures import (

@@ -3,9 +3,9 @@
 Taught in ``book/05_losses_and_training.ipynb``; tested in ``tests/test_metrics.py``.
 
 Looking at samples tells a lot, but not how far a run is from the data, nor
-whether it forgot a class. gankit ships a small classifier per dataset (MNIST,
-Fashion-MNIST), trained by ``scripts/train_classifier.py`` on the training
-split; its penultimate layer is the feature space of every figure here:
+whether it forgot a class. The figures here look through the small classifier
+gankit ships per dataset (:mod:`gankit.classifier`); its penultimate layer is
+their feature space:
 
 - ``fd``: the Frechet distance between generated images and the real *test*
   split, i.e. the FID formula in the classifier's features instead of
@@ -31,52 +31,30 @@ Inception weights, so it is not available offline.
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 import time
 import warnings
 from collections import OrderedDict
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import torch
-from safetensors.torch import load_file
 from torch import Tensor, nn
 
-from .checkpoint import file_sha256, save_weights
 from .checks import check_images
-from .data import ImageData, default_root, load_dataset, to_signed_unit
+from .classifier import CLASS_NAMES, ClassifierFeatures, check_dataset, load_classifier
+from .data import default_root, load_dataset, to_signed_unit
 from .generator import Generator, sample_z
 from .modes import device_of, evaluating
-from .trainer import Callback, Trainer, resolve_device
+from .runtime import resolve_device
+from .trainer import Callback, Trainer
 
 if TYPE_CHECKING:  # torchmetrics takes seconds to import: only when measuring
     from torchmetrics.image.fid import FrechetInceptionDistance
     from torchmetrics.image.kid import KernelInceptionDistance
 
-#: Datasets gankit ships a classifier for, and their class names.
-CLASS_NAMES: dict[str, tuple[str, ...]] = {
-    "mnist": tuple(str(d) for d in range(10)),
-    "fashion-mnist": (
-        "T-shirt/top",
-        "Trouser",
-        "Pullover",
-        "Dress",
-        "Coat",
-        "Sandal",
-        "Shirt",
-        "Sneaker",
-        "Bag",
-        "Ankle boot",
-    ),
-}
-#: Where the shipped classifier weights and their manifests live.
-WEIGHTS_DIR = Path(__file__).parent / "weights"
 #: A class whose share of the generated images is below this fraction of a
 #: uniform share (1/10) counts as missing: 0.25 -> below 2.5%.
 MISSING_CLASS_FRACTION = 0.25
@@ -89,212 +67,6 @@ MIN_IMAGES = 10
 class ModeCollapseWarning(UserWarning):
     """Training shows a sign of mode collapse (a missing class, or a
     discriminator that wins every time)."""
-
-
-# -- the classifier -------------------------------------------------------------
-def conv_block(in_channels: int, out_channels: int) -> nn.Sequential:
-    """Conv 3x3 'same', BatchNorm, ReLU, then 2x2 max pooling (halves the side)."""
-    return nn.Sequential(
-        nn.Conv2d(in_channels, out_channels, 3, padding=1, bias=False),
-        nn.BatchNorm2d(out_channels),
-        nn.ReLU(inplace=True),
-        nn.MaxPool2d(2),
-    )
-
-
-class Classifier(nn.Module):
-    """A small CNN for 32x32 grey images (about 99k parameters).
-
-    A 5x5 stride-2 convolution brings the image to 16x16 at once (cheap: the
-    full-size maps are what costs most on a CPU); two conv blocks halve it to
-    4x4; a last 3x3 convolution widens to 128 channels, and their average over
-    the 16 positions gives the features the metrics compare. One linear layer
-    turns those into class logits.
-
-    Shape:
-        - Input: ``(N, 1, 32, 32)``, values in [-1, 1] (as :func:`load_dataset`
-          and the generator give them).
-        - :meth:`features`: ``(N, 128)``; :meth:`forward`: logits ``(N, classes)``.
-    """
-
-    num_features = 128
-
-    def __init__(self, classes: int = 10) -> None:
-        super().__init__()
-        self.body = nn.Sequential(
-            nn.Conv2d(1, 16, 5, stride=2, padding=2, bias=False),  # (N, 16, 16, 16)
-            nn.BatchNorm2d(16),
-            nn.ReLU(inplace=True),
-            conv_block(16, 32),  # (N, 32, 8, 8)
-            conv_block(32, 64),  # (N, 64, 4, 4)
-            nn.Conv2d(
-                64, self.num_features, 3, padding=1, bias=False
-            ),  # (N, 128, 4, 4)
-            nn.BatchNorm2d(128),
-            nn.ReLU(inplace=True),
-        )
-        self.head = nn.Linear(self.num_features, classes)
-
-    def features(self, x: Tensor) -> Tensor:
-        """The penultimate layer: what the Frechet and kernel distances compare."""
-        x = self.body(x)  # (N, 128, 4, 4)
-        return x.mean(dim=(2, 3))  # (N, 128)
-
-    def forward(self, x: Tensor) -> Tensor:
-        return self.head(self.features(x))  # (N, classes)
-
-
-class ClassifierFeatures(nn.Module):
-    """The classifier's penultimate features as a torchmetrics feature extractor.
-
-    torchmetrics reads ``num_features`` instead of probing the module with a
-    dummy Inception-sized image, and hands our [-1, 1] float images through
-    unchanged (its ``normalize`` flag only rescales images for its own
-    Inception). The classifier always stays in eval mode.
-    """
-
-    def __init__(self, classifier: Classifier) -> None:
-        super().__init__()
-        self.classifier = classifier.eval()
-        self.num_features = classifier.num_features
-        self._known: tuple[Tensor, Tensor] | None = None
-
-    def train(self, mode: bool = True) -> ClassifierFeatures:
-        return super().train(False)
-
-    @contextmanager
-    def known(self, images: Tensor, features: Tensor) -> Iterator[None]:
-        """Inside the block, ``self(images)`` returns ``features`` without
-        recomputing them, so the Frechet and kernel metrics share one pass."""
-        self._known = (images, features)
-        try:
-            yield
-        finally:
-            self._known = None
-
-    @torch.no_grad()
-    def forward(self, x: Tensor) -> Tensor:
-        if self._known is not None and x is self._known[0]:
-            return self._known[1]
-        return self.classifier.features(x)  # (N, 128)
-
-
-def _check_dataset(dataset: str) -> None:
-    if dataset not in CLASS_NAMES:
-        raise ValueError(
-            f"measured quality is available for {sorted(CLASS_NAMES)} (gankit ships "
-            f"a classifier for each), got dataset={dataset!r}"
-        )
-
-
-def classifier_paths(dataset: str, folder: Path | None = None) -> tuple[Path, Path]:
-    """``(weights.safetensors, manifest.json)`` of ``dataset``'s classifier."""
-    _check_dataset(dataset)
-    stem = (folder or WEIGHTS_DIR) / f"{dataset.replace('-', '_')}_classifier"
-    return stem.with_suffix(".safetensors"), stem.with_suffix(".json")
-
-
-def save_classifier(
-    model: Classifier,
-    dataset: str,
-    manifest: dict[str, Any],
-    folder: Path | None = None,
-    *,
-    half: bool = True,
-) -> tuple[Path, Path]:
-    """Write ``model`` as safetensors (float16 when ``half``) and its JSON manifest.
-
-    The manifest records ``manifest`` plus the dataset, the stored dtype and the
-    weights' SHA-256, which :func:`load_classifier` checks.
-    """
-    weights, manifest_path = classifier_paths(dataset, folder)
-    tensors = {
-        k: (v.half() if half and v.is_floating_point() else v).contiguous()
-        for k, v in model.state_dict().items()
-    }
-    full = {
-        "format": "gankit-classifier",
-        "dataset": dataset,
-        **manifest,
-        "dtype": "float16" if half else "float32",
-    }
-    return save_weights(
-        tensors, weights, manifest_path, full, format="gankit-classifier"
-    )
-
-
-def classifier_manifest(dataset: str, folder: Path | None = None) -> dict[str, Any]:
-    """The JSON manifest of ``dataset``'s classifier (accuracy, command, seed...)."""
-    _, manifest = classifier_paths(dataset, folder)
-    if not manifest.is_file():
-        raise FileNotFoundError(f"no classifier manifest for {dataset} at {manifest}")
-    return json.loads(manifest.read_text())
-
-
-def load_classifier(
-    dataset: str = "mnist",
-    device: str | torch.device = "cpu",
-    folder: Path | None = None,
-) -> Classifier:
-    """The shipped classifier for ``dataset``, float32, in eval mode.
-
-    Offline and safe: safetensors holds tensors only, and the file must match
-    the SHA-256 its manifest records.
-
-    Raises:
-        ValueError: a dataset without a classifier, or weights that do not
-            match their manifest.
-        FileNotFoundError: the weights are not where gankit keeps them.
-    """
-    model = _cached_classifier(dataset, None if folder is None else str(folder))
-    copy = _blank_classifier(dataset)
-    copy.load_state_dict(model.state_dict())
-    return copy.to(resolve_device(device)).eval()
-
-
-@lru_cache(maxsize=4)
-def _cached_classifier(dataset: str, folder: str | None) -> Classifier:
-    weights, _ = classifier_paths(dataset, None if folder is None else Path(folder))
-    if not weights.is_file():
-        raise FileNotFoundError(
-            f"the {dataset} classifier's weights are missing ({weights}); they "
-            "ship with gankit, and scripts/train_classifier.py rebuilds them"
-        )
-    manifest = classifier_manifest(dataset, None if folder is None else Path(folder))
-    if manifest.get("sha256") not in (None, file_sha256(weights)):
-        raise ValueError(
-            f"{weights} does not match the SHA-256 in its manifest: the file was "
-            "changed or is corrupted; reinstall gankit or retrain the classifier"
-        )
-    state = {
-        k: v.float() if v.is_floating_point() else v
-        for k, v in load_file(str(weights)).items()
-    }
-    model = _blank_classifier(dataset)
-    model.load_state_dict(state)
-    return model.eval()
-
-
-def _blank_classifier(dataset: str) -> Classifier:
-    # Its random initial weights are overwritten at once: leave the caller's
-    # random stream as it was.
-    with torch.random.fork_rng(devices=[]):
-        return Classifier(len(CLASS_NAMES[dataset]))
-
-
-@torch.no_grad()
-def classifier_accuracy(
-    model: Classifier, data: ImageData, batch_size: int = 1000
-) -> float:
-    """Share of ``data`` that ``model`` labels right (model in eval mode)."""
-    device = device_of(model)
-    right = 0
-    with evaluating(model):
-        for start in range(0, len(data), batch_size):
-            idx = torch.arange(start, min(start + batch_size, len(data)))
-            logits = model(data.batch(idx).to(device))
-            right += int((logits.argmax(1).cpu() == data.labels[idx].cpu()).sum())
-    return right / len(data)
 
 
 # -- the figures ------------------------------------------------------------------
@@ -324,7 +96,7 @@ class _Reference:
     kid_floor: float
 
 
-def _random_rows(images: Tensor, n: int, seed: int) -> Tensor:
+def random_rows(images: Tensor, n: int, seed: int) -> Tensor:
     """``n`` rows of ``images`` drawn without replacement (all, in order, if n fits)."""
     if n == len(images):
         return images
@@ -414,25 +186,25 @@ def _build_reference(
     fid = FrechetInceptionDistance(extractor, reset_real_features=False)
     ref = _Reference(extractor, fid.to(dev), kid.to(dev), dev, [], 0.0, 0.0, 0.0)
     batch = 1000
-    real = _observe(
-        ref, _random_rows(test.images, n, seed), real=True, batch_size=batch
-    )
+    real = _observe(ref, random_rows(test.images, n, seed), real=True, batch_size=batch)
     ref.real_shares = _shares(real, len(CLASS_NAMES[dataset]))
     ref.real_confidence = float(real.max(dim=1).values.mean())
     # The floor: as many real training images, against the same test images.
-    floor_images = _random_rows(train.images, n, seed + 1)
+    floor_images = random_rows(train.images, n, seed + 1)
     _, ref.fd_floor, ref.kid_floor, _ = _fake_side(ref, floor_images, seed, batch)
     return ref
 
 
-def _check_missing_fraction(missing_fraction: float) -> None:
+def check_missing_fraction(missing_fraction: float) -> None:
+    """Raise ``ValueError`` unless ``missing_fraction`` lies in (0, 1]."""
     if not 0.0 < missing_fraction <= 1.0:
         raise ValueError(
             f"missing_fraction must lie in (0, 1], got {missing_fraction!r}"
         )
 
 
-def _check_n(n: int) -> None:
+def check_n(n: int) -> None:
+    """Raise ``ValueError`` unless ``n`` images can be compared with the test split."""
     if not isinstance(n, int) or not MIN_IMAGES <= n <= TEST_SPLIT_SIZE:
         raise ValueError(
             f"n must be an int from {MIN_IMAGES} to {TEST_SPLIT_SIZE} (the size "
@@ -440,12 +212,13 @@ def _check_n(n: int) -> None:
         )
 
 
-def _check_batch_size(batch_size: int) -> None:
+def check_batch_size(batch_size: int) -> None:
+    """Raise ``ValueError`` unless ``batch_size`` is a whole number >= 1."""
     if not isinstance(batch_size, int) or batch_size < 1:
         raise ValueError(f"batch_size must be a whole number >= 1, got {batch_size!r}")
 
 
-def _check_image_batch(images: Tensor) -> None:
+def check_image_batch(images: Tensor) -> None:
     if isinstance(images, Tensor) and images.dtype == torch.uint8:
         if images.dim() != 4 or tuple(images.shape[1:]) != (1, 32, 32):
             raise ValueError(
@@ -497,15 +270,15 @@ def evaluate_images(
         - ``dataset``, ``n``, ``seed``.
 
     Raises:
-        ValueError: a dataset without a classifier, images of another shape
-            or range, or ``n`` outside 10..10000.
+        ValueError: a dataset without a classifier, images of another shape,
+            holding NaN or values outside [-1, 1], or ``n`` outside 10..10000.
     """
-    _check_dataset(dataset)
-    _check_missing_fraction(missing_fraction)
-    _check_image_batch(images)
+    check_dataset(dataset)
+    check_missing_fraction(missing_fraction)
+    check_image_batch(images)
     n = len(images)
-    _check_n(n)
-    _check_batch_size(batch_size)
+    check_n(n)
+    check_batch_size(batch_size)
     device = resolve_device(device) if device is not None else images.device
     root = Path(root).expanduser() if root is not None else default_root()
     ref = _reference(dataset, n, seed, str(root), str(device), download)
@@ -552,7 +325,7 @@ def generate(
         - Output: ``(n, C, S, S)`` in [-1, 1], on ``device`` (default: the
           generator's).
     """
-    _check_batch_size(batch_size)
+    check_batch_size(batch_size)
     if not isinstance(n, int) or n < 1:
         raise ValueError(f"n must be a whole number of images >= 1, got {n!r}")
     z_dim = getattr(generator, "z_dim", None)
@@ -599,9 +372,9 @@ def evaluate(
         figures = evaluate(g, "mnist", n=10_000)
         print(format_figures(figures))
     """
-    _check_dataset(dataset)
-    _check_n(n)
-    _check_missing_fraction(missing_fraction)
+    check_dataset(dataset)
+    check_n(n)
+    check_missing_fraction(missing_fraction)
     shape = tuple(getattr(generator, a, None) for a in ("channels", "image_size"))
     if isinstance(generator, Generator) and shape != (1, 32):
         raise ValueError(
@@ -676,9 +449,9 @@ def inception_fid(
             (e.g. offline); the classifier figures of :func:`evaluate` work
             offline.
     """
-    _check_dataset(dataset)
-    _check_n(n)
-    _check_batch_size(batch_size)
+    check_dataset(dataset)
+    check_n(n)
+    check_batch_size(batch_size)
     device = resolve_device(device or "cpu")
     try:
         import torch_fidelity  # noqa: F401
@@ -704,11 +477,11 @@ def inception_fid(
     if isinstance(fake, nn.Module):
         images = generate(fake, n, batch_size=batch_size, seed=seed, device="cpu")
     else:
-        _check_image_batch(fake)
+        check_image_batch(fake)
         images = fake[:n].cpu()
     fid = fid.to(device)
     test = load_dataset(dataset, root, split="test")
-    real = _random_rows(test.images, len(images), seed)
+    real = random_rows(test.images, len(images), seed)
 
     def to_rgb_uint8(x: Tensor) -> Tensor:
         if x.dtype != torch.uint8:
@@ -779,10 +552,10 @@ class EvaluationCallback(Callback):
     ) -> None:
         if every < 1:
             raise ValueError(f"every must be at least 1, got {every}")
-        _check_n(n)
+        check_n(n)
         if dataset is not None:
-            _check_dataset(dataset)
-        _check_missing_fraction(missing_fraction)
+            check_dataset(dataset)
+        check_missing_fraction(missing_fraction)
         self.every, self.n, self.dataset = every, n, dataset
         self.use_ema, self.batch_size, self.seed, self.root = (
             use_ema,

@@ -5,7 +5,7 @@ The shipped weights were made with::
     python scripts/train_classifier.py --dataset mnist
     python scripts/train_classifier.py --dataset fashion-mnist --epochs 4 --shift 0
 
-Trains :class:`gankit.metrics.Classifier` on the real training split (32x32,
+Trains :class:`gankit.classifier.Classifier` on the real training split (32x32,
 [-1, 1], as ``gankit.load_dataset`` gives it), by default with random shifts
 of up to 2 pixels (for MNIST; on Fashion-MNIST they slowed learning more than
 they helped within 4 epochs), then writes float16 safetensors and a JSON
@@ -28,11 +28,12 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from gankit import __version__, load_dataset
-from gankit.metrics import (
+from gankit.classifier import (
     CLASS_NAMES,
     WEIGHTS_DIR,
     Classifier,
     classifier_accuracy,
+    forget_loaded_classifiers,
     load_classifier,
     save_classifier,
 )
@@ -135,9 +136,7 @@ def main(argv: list[str] | None = None) -> int:
         "gankit_version": __version__,
     }
     save_classifier(model, args.dataset, manifest, args.out)
-    from gankit.metrics import _cached_classifier
-
-    _cached_classifier.cache_clear()
+    forget_loaded_classifiers()  # measure the file just written, not a cached one
     shipped = load_classifier(args.dataset, folder=args.out)
     manifest["test_accuracy"] = round(classifier_accuracy(shipped, test), 4)
     weights, path = save_classifier(model, args.dataset, manifest, args.out)
