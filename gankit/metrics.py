@@ -25,15 +25,13 @@ their feature space:
 The statistics come from torchmetrics (``FrechetInceptionDistance`` and
 ``KernelInceptionDistance`` with the classifier as a custom feature extractor,
 so nothing is downloaded). The standard Inception FID, comparable with papers,
-is :func:`inception_fid`; it needs the ``torch-fidelity`` package and its
-Inception weights, so it is not available offline.
+is :func:`gankit.inception.inception_fid`; watching these figures during a run
+is :class:`gankit.monitor.EvaluationCallback`'s job.
 """
 
 from __future__ import annotations
 
 import os
-import sys
-import time
 import warnings
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -49,7 +47,6 @@ from .data import default_root, load_dataset, to_signed_unit
 from .generator import Generator, sample_z
 from .modes import device_of, evaluating
 from .runtime import resolve_device
-from .trainer import Callback, Trainer
 
 if TYPE_CHECKING:  # torchmetrics takes seconds to import: only when measuring
     from torchmetrics.image.fid import FrechetInceptionDistance
@@ -418,219 +415,3 @@ def format_figures(figures: dict[str, Any]) -> str:
             f"{f['mean_confidence_real']:.3f})",
         ]
     )
-
-
-# -- the standard Inception FID ---------------------------------------------------
-class InceptionUnavailableError(RuntimeError):
-    """The standard Inception FID cannot run here (package or weights missing)."""
-
-
-def inception_fid(
-    fake: Tensor | nn.Module,
-    dataset: str = "mnist",
-    n: int = 10_000,
-    *,
-    batch_size: int = 100,
-    device: str | torch.device | None = None,
-    seed: int = 0,
-    root: str | os.PathLike[str] | None = None,
-    weights_path: str | None = None,
-) -> float:
-    """The standard FID (Inception v3 pool features, as in papers) between
-    ``fake`` (a generator, or images in [-1, 1]) and ``n`` test images.
-
-    Grey images are repeated to three channels and upscaled to 299x299 by
-    torchmetrics, so this is slow on a CPU (minutes for 10000 images). It needs
-    the ``torch-fidelity`` package and its Inception weights, which are
-    downloaded on first use unless ``weights_path`` points at them.
-
-    Raises:
-        InceptionUnavailableError: the package or the weights cannot be had
-            (e.g. offline); the classifier figures of :func:`evaluate` work
-            offline.
-    """
-    check_dataset(dataset)
-    check_n(n)
-    check_batch_size(batch_size)
-    device = resolve_device(device or "cpu")
-    try:
-        import torch_fidelity  # noqa: F401
-    except ImportError:
-        raise InceptionUnavailableError(
-            "the standard Inception FID needs the torch-fidelity package "
-            "(pip install torch-fidelity) and, on first use, internet access to "
-            "fetch its Inception v3 weights; offline, use evaluate(), whose fd is "
-            "measured in gankit's own classifier features"
-        ) from None
-    from torchmetrics.image.fid import FrechetInceptionDistance
-
-    try:
-        fid = FrechetInceptionDistance(
-            feature=2048, feature_extractor_weights_path=weights_path
-        )
-    except (OSError, RuntimeError, ValueError) as exc:
-        raise InceptionUnavailableError(
-            "could not load the Inception v3 weights for the standard FID "
-            f"({type(exc).__name__}: {exc}); they are downloaded on first use, "
-            "or pass weights_path= to a local copy"
-        ) from None
-    if isinstance(fake, nn.Module):
-        images = generate(fake, n, batch_size=batch_size, seed=seed, device="cpu")
-    else:
-        check_image_batch(fake)
-        images = fake[:n].cpu()
-    fid = fid.to(device)
-    test = load_dataset(dataset, root, split="test")
-    real = random_rows(test.images, len(images), seed)
-
-    def to_rgb_uint8(x: Tensor) -> Tensor:
-        if x.dtype != torch.uint8:
-            x = x.add(1).mul(127.5).round().clamp(0, 255).to(torch.uint8)
-        return x.expand(-1, 3, -1, -1).to(device)
-
-    with torch.no_grad():
-        for start in range(0, len(images), batch_size):
-            fid.update(to_rgb_uint8(real[start : start + batch_size]), real=True)
-            fid.update(to_rgb_uint8(images[start : start + batch_size]), real=False)
-    return float(fid.compute())
-
-
-# -- watching a run -----------------------------------------------------------------
-def _stacklevel_outside_gankit() -> int:
-    """The ``stacklevel`` for a ``warnings.warn`` in the caller of this function
-    that names the first line outside gankit (e.g. the reader's
-    ``trainer.fit()``) rather than gankit's own code."""
-    package = os.path.dirname(os.path.abspath(__file__)) + os.sep
-    frame, level = sys._getframe(1), 1
-    while frame is not None and os.path.abspath(frame.f_code.co_filename).startswith(
-        package
-    ):
-        frame, level = frame.f_back, level + 1
-    return level
-
-
-class EvaluationCallback(Callback):
-    """Measures the generator every ``every`` steps during :meth:`Trainer.fit`.
-
-    Stores :func:`evaluate`'s figures in ``results`` (step -> dict), and the
-    wall seconds all its measurements took in ``seconds`` (to subtract from a
-    timed run that should count training alone). It warns
-    (:class:`ModeCollapseWarning`) when a class nearly vanishes from the
-    generated images, or when the discriminator's last logged accuracy reaches
-    ``d_accuracy_limit``: it then wins nearly every round, and the generator
-    learns little from it. Evaluation draws its own random numbers, so it does
-    not change the run.
-
-    Args:
-        every: steps between evaluations.
-        n: generated images per evaluation (and real ones in the floor).
-        dataset: whose classifier measures; default the trainer's config.
-        use_ema: measure the EMA generator when the trainer keeps one.
-        at_end: also measure the last step when it is not a multiple of
-            ``every``.
-        missing_fraction: a class below this fraction of a uniform share counts
-            as missing, in the alerts and in the stored figures alike.
-        d_accuracy_limit: warn when the discriminator's accuracy reaches this.
-        warn: also issue each alert as a :class:`ModeCollapseWarning`, pointing
-            at the caller's line; the alerts are kept in ``alerts`` either way.
-    """
-
-    def __init__(
-        self,
-        every: int,
-        n: int = 2000,
-        dataset: str | None = None,
-        *,
-        use_ema: bool = True,
-        batch_size: int = 500,
-        seed: int = 0,
-        root: str | os.PathLike[str] | None = None,
-        at_end: bool = True,
-        missing_fraction: float = MISSING_CLASS_FRACTION,
-        d_accuracy_limit: float = 0.99,
-        warn: bool = True,
-    ) -> None:
-        if every < 1:
-            raise ValueError(f"every must be at least 1, got {every}")
-        check_n(n)
-        if dataset is not None:
-            check_dataset(dataset)
-        check_missing_fraction(missing_fraction)
-        self.every, self.n, self.dataset = every, n, dataset
-        self.use_ema, self.batch_size, self.seed, self.root = (
-            use_ema,
-            batch_size,
-            seed,
-            root,
-        )
-        self.at_end = at_end
-        self.missing_fraction = missing_fraction
-        self.d_accuracy_limit = d_accuracy_limit
-        self.warn = warn
-        self.results: dict[int, dict[str, Any]] = {}
-        self.alerts: list[str] = []
-        self.seconds = 0.0
-
-    def on_step(self, trainer: Trainer, metrics: dict[str, Tensor]) -> None:
-        if trainer.step % self.every == 0:
-            self.measure(trainer)
-
-    def on_end(self, trainer: Trainer) -> None:
-        if self.at_end and trainer.step > 0 and trainer.step not in self.results:
-            self.measure(trainer)
-
-    def measure(self, trainer: Trainer) -> dict[str, Any]:
-        """Evaluate the trainer's generator now; store, check and return the figures."""
-        dataset = self.dataset or trainer.config.dataset
-        use_ema = self.use_ema and trainer.ema is not None
-        model = trainer.ema.module if use_ema else trainer.generator
-        if trainer.device.type == "cuda":  # finish the queued training first,
-            torch.cuda.synchronize(trainer.device)  # so it is not counted here
-        start = time.perf_counter()  # evaluate ends with host numbers: synced
-        figures = evaluate(
-            model,
-            dataset,
-            self.n,
-            batch_size=self.batch_size,
-            device=trainer.device,
-            seed=self.seed,
-            root=self.root,
-            missing_fraction=self.missing_fraction,
-        )
-        self.seconds += time.perf_counter() - start
-        self.results[trainer.step] = figures
-        self._check(trainer.step, figures, trainer.history.d_accuracy)
-        return figures
-
-    def _check(self, step: int, figures: dict[str, Any], d_accuracy: list[float]):
-        shares = figures["class_shares"]
-        limit = self.missing_fraction / len(shares)
-        names = CLASS_NAMES[figures["dataset"]]
-        rare = figures["missing_classes"]  # below ``limit``, as evaluate counted
-        if rare:
-            listed = ", ".join(f"{names[c]} ({shares[c]:.1%})" for c in rare)
-            self._alert(
-                f"step {step}: possible mode collapse: the generator hardly draws "
-                f"{listed}, each below {limit:.1%} of its images (as the classifier "
-                "sees them), where a uniform mix gives "
-                f"{1 / len(shares):.0%} each"
-            )
-        if d_accuracy and d_accuracy[-1] >= self.d_accuracy_limit:
-            self._alert(
-                f"step {step}: the discriminator's last logged accuracy is "
-                f"{d_accuracy[-1]:.1%}: it tells real from generated images almost "
-                "every time, so its gradients tell the generator little; the run "
-                "may be collapsing or diverging"
-            )
-
-    def _alert(self, message: str) -> None:
-        self.alerts.append(message)
-        if self.warn:
-            warnings.warn(
-                message, ModeCollapseWarning, stacklevel=_stacklevel_outside_gankit()
-            )
-
-    def series(self, key: str) -> tuple[list[int], list[float]]:
-        """``(steps, values)`` of one figure, e.g. ``series("fd")`` for a plot."""
-        steps = sorted(self.results)
-        return steps, [self.results[s][key] for s in steps]
