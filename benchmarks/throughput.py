@@ -5,7 +5,7 @@
 
 In one process, on one device, with the same model, batch size and data, it
 times (a) a loop written the way the reference PyTorch DCGAN example writes
-it (``gankit.reference``: eager fp32, a DataLoader over the dataset,
+it (``gankit.lessons.reference``: eager fp32, a DataLoader over the dataset,
 ``.item()`` on the losses every step) and (b) gankit's Trainer with its
 defaults; on a GPU also the Trainer without its CUDA graph, and with the
 channels-last layout and bfloat16 autocast, each alone and together. It
@@ -33,7 +33,7 @@ from torch.utils.flop_counter import FlopCounterMode
 
 import gankit
 from gankit import GANConfig, Trainer, load_dataset, synthetic_dataset
-from gankit.reference import reference_steps
+from gankit.lessons.reference import reference_steps
 from gankit.trainer import build_models, train_step
 
 
@@ -45,8 +45,8 @@ def sync(device: torch.device) -> None:
 def reference_loop(
     data, cfg: GANConfig, device: torch.device, steps: int, warmup: int
 ) -> float:
-    """The reference example's loop (:mod:`gankit.reference`); returns images
-    per second."""
+    """The reference example's loop (:mod:`gankit.lessons.reference`); returns
+    images per second."""
     workers = 2 if device.type == "cuda" else 0
     loop = reference_steps(data, cfg, device, num_workers=workers)
     for _ in itertools.islice(loop, warmup):

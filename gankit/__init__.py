@@ -39,17 +39,17 @@ from .data import (
 )
 from .discriminator import Discriminator
 from .generator import Generator, sample_z
-from .inception import InceptionUnavailableError, inception_fid
 from .init import init_weights
 from .losses import discriminator_accuracy, discriminator_loss, generator_loss
 from .metrics import (
+    EvaluationCallback,
+    InceptionUnavailableError,
     ModeCollapseWarning,
     evaluate,
     evaluate_images,
     format_figures,
+    inception_fid,
 )
-from .monitor import EvaluationCallback
-from .notebook import glue, show_source
 from .pictures import (
     animate_samples,
     image_grid,
@@ -59,10 +59,8 @@ from .pictures import (
     side_by_side,
 )
 from .pretrained import export_generator, pretrained
-from .profiles import Profile, current_profile
 from .runtime import resolve_device
 from .step import build_models, generator_updates, train_step
-from .summary import LayerRow, format_layer_table, layer_table
 from .trainer import Trainer, TrainingDivergedError
 
 __all__ = [
@@ -72,7 +70,6 @@ __all__ = [
     "Callback",
     "CheckpointError",
     "CheckpointMismatchError",
-    "current_profile",
     "DatasetNotFoundError",
     "default_root",
     "Discriminator",
@@ -83,12 +80,10 @@ __all__ = [
     "EvaluationCallback",
     "export_generator",
     "format_figures",
-    "format_layer_table",
     "GANConfig",
     "Generator",
     "generator_loss",
     "generator_updates",
-    "glue",
     "History",
     "image_grid",
     "ImageData",
@@ -96,8 +91,6 @@ __all__ = [
     "InceptionUnavailableError",
     "init_weights",
     "LambdaCallback",
-    "layer_table",
-    "LayerRow",
     "load_checkpoint",
     "load_classifier",
     "load_dataset",
@@ -105,13 +98,11 @@ __all__ = [
     "ModeCollapseWarning",
     "plot_history",
     "pretrained",
-    "Profile",
     "resolve_device",
     "sample_z",
     "save_checkpoint",
     "save_grid",
     "show_grid",
-    "show_source",
     "side_by_side",
     "synthetic_dataset",
     "to_signed_unit",

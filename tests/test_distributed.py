@@ -139,7 +139,7 @@ def _worker(mode: str, out: Path) -> None:
     import gankit.cli
     import gankit.trainer
     from gankit import distributed, load_dataset
-    from gankit.improved import feature_matching_step
+    from gankit.lessons.improved import feature_matching_step
 
     torch.set_num_threads(1)
     timeout = timedelta(seconds=20) if mode == "hang" else distributed.DEFAULT_TIMEOUT

@@ -6,10 +6,10 @@ import pytest
 import torch
 from torch import nn
 
-from gankit.improved import largest_singular_values
-from gankit.latent import generate
+from gankit.lessons.improved import largest_singular_values
+from gankit.lessons.latent import generate
+from gankit.lessons.summary import layer_table
 from gankit.modes import device_of, evaluating, frozen, in_mode
-from gankit.summary import layer_table
 
 
 def mixed() -> nn.Sequential:

@@ -1,4 +1,4 @@
-"""Tests for gankit.toy2d: the ring, the toy players, their game and its theory."""
+"""The 2-D toy (``gankit.lessons.toy2d``): the ring, its players, game and theory."""
 
 import math
 from dataclasses import replace
@@ -7,7 +7,7 @@ import pytest
 import torch
 from torch import nn
 
-from gankit.toy2d import (
+from gankit.lessons.toy2d import (
     ToyConfig,
     ToyDiscriminator,
     ToyGenerator,

@@ -3,7 +3,7 @@ import torch
 import torch.nn.functional as F
 
 from gankit.generator import up_block
-from gankit.transposed import (
+from gankit.lessons.transposed import (
     conv_as_matrix,
     transposed_conv_as_conv,
     transposed_conv_by_scatter,

@@ -3,7 +3,7 @@ import torch
 from torch import nn
 
 from gankit import Discriminator, Generator
-from gankit.summary import LayerRow, format_layer_table, layer_table
+from gankit.lessons.summary import LayerRow, format_layer_table, layer_table
 
 
 @pytest.fixture(scope="module")

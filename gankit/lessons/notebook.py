@@ -2,8 +2,8 @@
 
 Chapters never paste a copy of gankit's code; they display the source of the
 object itself, so the page and the package cannot drift apart. Used by every
-chapter from ``book/00_introduction.ipynb`` on; tested in
-``tests/test_notebook.py``.
+chapter, from ``book/00_introduction.ipynb`` on; tested in
+``tests/lessons/test_notebook.py``.
 """
 
 from __future__ import annotations

@@ -1,6 +1,7 @@
 """The two-player game on a plane: a toy GAN on a ring of Gaussians.
 
-Taught in ``book/02_two_player_game.ipynb``; tested in ``tests/test_toy2d.py``.
+Chapter 2, ``book/02_two_player_game.ipynb``; tested in
+``tests/lessons/test_toy2d.py``.
 
 The data is a ring of ``n_modes`` small Gaussians; a small MLP generator maps
 noise to points of the plane and a small MLP discriminator scores points with
@@ -21,10 +22,10 @@ from typing import TYPE_CHECKING
 import torch
 from torch import Tensor, nn
 
-from .generator import sample_z
-from .losses import discriminator_loss, generator_loss
-from .modes import device_of, frozen
-from .warmup import one_thread
+from ..generator import sample_z
+from ..losses import discriminator_loss, generator_loss
+from ..modes import device_of, frozen
+from ..runtime import one_thread
 
 if TYPE_CHECKING:  # matplotlib loads only when something is drawn
     from matplotlib.animation import FuncAnimation

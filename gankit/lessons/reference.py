@@ -1,7 +1,7 @@
 """The plain training loop, written the way the PyTorch DCGAN example writes it.
 
-Shown in ``book/05_losses_and_training.ipynb``; timed against the Trainer in
-``benchmarks/throughput.py``; tested in ``tests/test_reference.py``.
+Chapter 5, ``book/05_losses_and_training.ipynb``; timed against the Trainer
+in ``benchmarks/throughput.py``; tested in ``tests/lessons/test_reference.py``.
 
 :class:`gankit.Trainer` takes shortcuts that should change how fast it trains,
 not what it learns: the whole dataset on the device as uint8, noise drawn on
@@ -22,11 +22,11 @@ import torch
 from torch import nn
 from torch.utils.data import DataLoader, Dataset
 
-from .config import GANConfig
-from .discriminator import Discriminator
-from .generator import Generator
-from .runtime import resolve_device
-from .step import build_models
+from ..config import GANConfig
+from ..discriminator import Discriminator
+from ..generator import Generator
+from ..runtime import resolve_device
+from ..step import build_models
 
 
 class ReferenceStep(NamedTuple):

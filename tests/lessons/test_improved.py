@@ -12,7 +12,7 @@ from gankit import (
     sample_z,
     synthetic_dataset,
 )
-from gankit.improved import (
+from gankit.lessons.improved import (
     MinibatchDiscrimination,
     feature_matching_loss,
     feature_matching_step,

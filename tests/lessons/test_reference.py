@@ -1,4 +1,4 @@
-"""Tests for gankit.reference: the plain loop the Trainer is measured against."""
+"""The plain loop the Trainer is measured against (``gankit.lessons.reference``)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import pytest
 import torch
 
 from gankit import GANConfig, build_models, synthetic_dataset, train_step
-from gankit.reference import reference_steps
+from gankit.lessons.reference import reference_steps
 
 
 @pytest.fixture()
@@ -32,7 +32,7 @@ def test_steps_count_up_across_epochs_and_losses_are_floats(cfg):
 
 
 def test_starts_from_the_trainers_networks_and_updates_both(cfg, monkeypatch):
-    import gankit.reference
+    import gankit.lessons.reference
 
     data = synthetic_dataset(16, channels=1)
     g0, d0 = build_models(cfg)
@@ -43,7 +43,7 @@ def test_starts_from_the_trainers_networks_and_updates_both(cfg, monkeypatch):
         started.append((copy.deepcopy(g), copy.deepcopy(d)))
         return g, d
 
-    monkeypatch.setattr(gankit.reference, "build_models", recorded)
+    monkeypatch.setattr(gankit.lessons.reference, "build_models", recorded)
     torch.manual_seed(0)
     first = next(reference_steps(data, cfg, "cpu"))
     (start,) = started  # the loop's networks, before its first update
@@ -61,7 +61,7 @@ def test_starts_from_the_trainers_networks_and_updates_both(cfg, monkeypatch):
 def test_first_step_losses_match_the_trainers_on_the_same_batch(cfg, monkeypatch):
     """The same networks, the same real batch and noise: the losses the loop
     reports are the ones the Trainer's step computes (label smoothing included)."""
-    import gankit.reference
+    import gankit.lessons.reference
 
     seen: dict[str, list[torch.Tensor]] = {"g": [], "d": []}
 
@@ -71,7 +71,7 @@ def test_first_step_losses_match_the_trainers_on_the_same_batch(cfg, monkeypatch
         d.register_forward_pre_hook(lambda m, args: seen["d"].append(args[0].clone()))
         return g, d
 
-    monkeypatch.setattr(gankit.reference, "build_models", recording_models)
+    monkeypatch.setattr(gankit.lessons.reference, "build_models", recording_models)
     data = synthetic_dataset(16, channels=1)
     torch.manual_seed(0)
     step = next(reference_steps(data, cfg, "cpu"))

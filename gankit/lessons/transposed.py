@@ -1,6 +1,7 @@
 """Transposed convolution from first principles, three ways.
 
-Taught in ``book/03_generator.ipynb``; tested in ``tests/test_transposed.py``.
+Chapter 3, ``book/03_generator.ipynb``; tested in
+``tests/lessons/test_transposed.py``.
 
 The generator grows its images with ``nn.ConvTranspose2d``. These functions
 compute the same thing by hand, slowly, so the chapter can check each view

@@ -1,6 +1,7 @@
 """Run profiles for the book: how much each chapter trains.
 
-Introduced in ``book/00_introduction.ipynb``; tested in ``tests/test_profiles.py``.
+Introduced in ``book/00_introduction.ipynb`` and read by every chapter; tested
+in ``tests/lessons/test_profiles.py``.
 
 Read from the environment variable ``GANKIT_PROFILE``:
 
@@ -11,7 +12,7 @@ Read from the environment variable ``GANKIT_PROFILE``:
 - ``full``: the article's training from scratch; the default with a CUDA GPU.
 
 Chapters print the profile they ran under, and every figure they quote comes
-from that run. Tested in ``tests/test_profiles.py``.
+from that run.
 """
 
 from __future__ import annotations

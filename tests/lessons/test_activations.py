@@ -5,14 +5,14 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from gankit.activations import (
+from gankit.discriminator import Discriminator
+from gankit.lessons.activations import (
     GradientFlow,
     activation,
     gradient_flow,
     naive_bce,
     toy_network,
 )
-from gankit.discriminator import Discriminator
 
 
 def batch(n: int = 256, features: int = 2, seed: int = 1) -> torch.Tensor:

@@ -1,6 +1,7 @@
 """Why the discriminator uses leaky ReLU, and why it returns logits.
 
-Taught in ``book/04_discriminator.ipynb``; tested in ``tests/test_activations.py``.
+Chapter 4, ``book/04_discriminator.ipynb``; tested in
+``tests/lessons/test_activations.py``.
 
 A ReLU unit whose input is negative for every example is *dead*: its output is
 0 and so is its derivative, so no gradient flows through it, neither to the

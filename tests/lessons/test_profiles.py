@@ -1,12 +1,11 @@
-"""How much the chapters train: ``gankit.current_profile``."""
+"""How much the chapters train: ``gankit.lessons.profiles``."""
 
 from __future__ import annotations
 
 import pytest
 import torch
 
-from gankit import current_profile
-from gankit.profiles import PROFILES
+from gankit.lessons.profiles import PROFILES, current_profile
 
 
 def test_the_variable_picks_the_profile(monkeypatch):

@@ -1,7 +1,8 @@
 """Walking the latent space: interpolations between latent vectors, and the
 small functions behind the latent explorer widget.
 
-Taught in ``book/06_going_further.ipynb``; tested in ``tests/test_latent.py``.
+Chapter 6, ``book/06_going_further.ipynb``; tested in
+``tests/lessons/test_latent.py``.
 
 gankit draws ``z`` uniformly in the cube [-1, 1]^z_dim (see :func:`sample_z`),
 and the generator refuses anything outside it. Two ways to go from ``z0`` to
@@ -24,9 +25,9 @@ import io
 import torch
 from torch import Tensor, nn
 
-from .generator import sample_z
-from .modes import device_of, evaluating
-from .pictures import image_grid
+from ..generator import sample_z
+from ..modes import device_of, evaluating
+from ..pictures import image_grid
 
 MODES = ("lerp", "slerp")
 # Below this angle (radians) slerp's sin(omega) is too small to divide by, and

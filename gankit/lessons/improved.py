@@ -1,7 +1,8 @@
 """Beyond the article's DCGAN: feature matching, minibatch discrimination, and a
 look inside spectral normalisation.
 
-Taught in ``book/06_going_further.ipynb``; tested in ``tests/test_improved.py``.
+Chapter 6, ``book/06_going_further.ipynb``; tested in
+``tests/lessons/test_improved.py``.
 
 - :func:`feature_matching_loss` and :func:`feature_matching_step`: the generator
   stops trying to fool the current discriminator and instead matches the mean
@@ -23,9 +24,9 @@ from __future__ import annotations
 import torch
 from torch import Tensor, nn
 
-from .config import GANConfig
-from .modes import evaluating
-from .step import discriminator_update, generator_updates, step_figures
+from ..config import GANConfig
+from ..modes import evaluating
+from ..step import discriminator_update, generator_updates, step_figures
 
 
 def feature_matching_loss(real_features: Tensor, fake_features: Tensor) -> Tensor:

@@ -1,4 +1,4 @@
-"""The chapters' helpers: ``show_source`` and ``glue`` (``gankit.notebook``)."""
+"""The chapters' helpers (``gankit.lessons.notebook``): ``show_source`` and ``glue``."""
 
 from __future__ import annotations
 
@@ -8,8 +8,9 @@ import sys
 import pytest
 import torch
 
-from gankit import Trainer, glue, show_source
+from gankit import Trainer
 from gankit.generator import sample_z
+from gankit.lessons.notebook import glue, show_source
 
 
 def test_show_source_shows_the_objects_own_code():

@@ -1,7 +1,8 @@
 """Layer tables: what each layer of a model outputs, and what it costs.
 
-Taught in ``book/03_generator.ipynb`` (and used again for the discriminator in
-``book/04_discriminator.ipynb``); tested in ``tests/test_summary.py``.
+Chapter 3, ``book/03_generator.ipynb`` (and used again for the discriminator
+in chapter 4, ``book/04_discriminator.ipynb``); tested in
+``tests/lessons/test_summary.py``.
 
 The table is measured, not described: the model runs once on an example batch
 and a forward hook on every leaf module records the shape it returned. So the
@@ -15,7 +16,7 @@ from typing import NamedTuple
 import torch
 from torch import Tensor, nn
 
-from .modes import evaluating
+from ..modes import evaluating
 
 
 class LayerRow(NamedTuple):

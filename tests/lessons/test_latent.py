@@ -4,7 +4,7 @@ import pytest
 import torch
 
 from gankit import Generator, sample_z
-from gankit.latent import (
+from gankit.lessons.latent import (
     explorer_strip,
     generate,
     interpolate,

@@ -1,6 +1,6 @@
 """The warm-up: a forged party ticket and the door that judges it, as a 1-D GAN.
 
-Taught in ``book/01_warm_up.ipynb``; tested in ``tests/test_warmup.py``.
+Chapter 1, ``book/01_warm_up.ipynb``; tested in ``tests/lessons/test_warmup.py``.
 
 A ticket is one number (its *shade*). Real tickets come from a fixed normal
 distribution. The forger (the generator) owns two parameters, a mean and a
@@ -17,15 +17,14 @@ Every tensor of tickets has shape ``(N,)``: one number per ticket.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import torch
 from torch import Tensor, nn
 
-from .losses import discriminator_loss, generator_loss
+from ..losses import discriminator_loss, generator_loss
+from ..runtime import one_thread
 
 if TYPE_CHECKING:  # matplotlib loads only when something is drawn
     from matplotlib.animation import FuncAnimation
@@ -42,7 +41,6 @@ __all__ = [
     "WarmupHistory",
     "animate_warmup",
     "fit_door",
-    "one_thread",
     "play_round",
     "plot_tickets",
     "train_warmup",
@@ -71,22 +69,6 @@ def _check_spread(mean: float, std: float) -> None:
 def _check_count(n: int, name: str = "n") -> None:
     if n < 1:
         raise ValueError(f"{name} must be at least 1, got {n}")
-
-
-@contextmanager
-def one_thread() -> Iterator[None]:
-    """Run torch on one CPU thread inside the block, then restore the setting.
-
-    The toy GANs of chapters 1 and 2 train on batches of a few hundred numbers:
-    worker threads cost far more than they save (tens of times more on a busy
-    machine), so the toys run on one.
-    """
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
 
 
 def _normal_density(x: Tensor, mean: float, std: float) -> Tensor:
