@@ -39,17 +39,16 @@ from .data import (
 )
 from .discriminator import Discriminator
 from .generator import Generator, sample_z
+from .inception import InceptionUnavailableError, inception_fid
 from .init import init_weights
 from .losses import discriminator_accuracy, discriminator_loss, generator_loss
 from .metrics import (
-    EvaluationCallback,
-    InceptionUnavailableError,
     ModeCollapseWarning,
     evaluate,
     evaluate_images,
     format_figures,
-    inception_fid,
 )
+from .monitor import EvaluationCallback
 from .pictures import (
     animate_samples,
     image_grid,
