@@ -23,15 +23,18 @@ import torch
 from torch import Tensor, nn
 
 from ..generator import sample_z
-from ..losses import discriminator_loss, generator_loss
-from ..modes import device_of, frozen
+from ..losses import generator_loss
+from ..modes import device_of
 from ..runtime import one_thread
+from ..step import discriminator_update, generator_updates, step_figures
 
 if TYPE_CHECKING:  # matplotlib loads only when something is drawn
     from matplotlib.animation import FuncAnimation
     from matplotlib.axes import Axes
 
 G_LOSSES = ("non_saturating", "saturating")
+#: What :func:`toy_step` returns and :class:`ToyHistory` records, one list each.
+TOY_FIGURES = ("d_loss", "g_loss", "d_real", "d_fake")
 
 
 def _check_points(x: Tensor, name: str) -> None:
@@ -264,36 +267,27 @@ def toy_step(
     D is a real/fake classifier, so raising ``V`` is lowering its binary
     cross-entropy on a real and a generated batch. G then takes
     ``cfg.g_steps_per_d_step`` steps on ``cfg.g_loss`` against the updated D.
-    Returns the losses and D's mean probability on each batch.
+    Both halves are the DCGAN's own (:mod:`gankit.step`), given points of the
+    plane instead of images. Returns the losses and D's mean probability on
+    each batch, before its update.
 
     Shape:
         - real: ``(B, 2)``; z: ``(B, z_dim)``.
     """
-    fake = generator(z)  # (B, 2)
-    real_logits = discriminator(real)  # (B,)
-    fake_logits = discriminator(fake.detach())  # (B,): no gradient into G here
-    loss_real, loss_fake = discriminator_loss(
-        real_logits, fake_logits, cfg.label_smoothing
+    d = discriminator_update(
+        generator, discriminator, opt_d, real, z, cfg.label_smoothing
     )
-    d_loss = loss_real + loss_fake
-    opt_d.zero_grad(set_to_none=True)
-    d_loss.backward()
-    opt_d.step()
-
-    with frozen(discriminator):  # G's steps flow through D, not into it
-        for i in range(cfg.g_steps_per_d_step):
-            if i > 0:  # G changed: draw its points again
-                fake = generator(z)
-            g_loss = generator_loss(discriminator(fake), cfg.g_loss)
-            opt_g.zero_grad(set_to_none=True)
-            g_loss.backward()
-            opt_g.step()
-    return {
-        "d_loss": d_loss.item(),
-        "g_loss": g_loss.item(),
-        "d_real": torch.sigmoid(real_logits.detach()).mean().item(),
-        "d_fake": torch.sigmoid(fake_logits.detach()).mean().item(),
-    }
+    g_loss = generator_updates(
+        generator,
+        discriminator,
+        opt_g,
+        d.fake,
+        z,
+        cfg.g_steps_per_d_step,
+        lambda points: generator_loss(discriminator(points), cfg.g_loss),
+    )
+    figures = step_figures(d, g_loss)
+    return {name: figures[name].item() for name in TOY_FIGURES}
 
 
 @one_thread()
