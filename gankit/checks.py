@@ -1,12 +1,22 @@
-"""Input checks shared by the models and the trainer: clear ``ValueError``s.
-
-A check that needs the tensor's values (its range) reads them, which on an
-accelerator would force the host to wait for the device on every call. Those
-checks therefore run on CPU tensors, and the trainer checks its whole dataset
-once up front instead; shape, dtype and channel checks run everywhere.
+"""Input checks: clear ``ValueError``s that say what was expected and what came.
 
 Behind every chapter's models rather than taught in one; tested in
 ``tests/test_checks.py``.
+
+Two kinds of check, run in two kinds of place:
+
+- The shape of a batch (a tensor, its number of dimensions, channels and
+  side, a float dtype) costs nothing to check, needs no values and no device
+  sync: :func:`check_image_shape` and :func:`check_latent_shape` run in every
+  forward pass of the generator and the discriminator.
+- Its values (finite, in [-1, 1]) can only be checked by reading every one
+  of them, which on an accelerator makes the host wait for the device:
+  :func:`check_images` and :func:`check_latent` do, and run only where input
+  enters the kit, once: the trainer's data (up front, before the first step),
+  :func:`gankit.metrics.evaluate_images` (the images to be measured), the
+  command line (whose data and figures pass through those two), and whoever
+  calls them explicitly. Never inside ``forward``: values that go NaN during
+  training are the trainer's divergence guard's to catch.
 """
 
 from __future__ import annotations
@@ -15,9 +25,16 @@ import torch
 from torch import Tensor
 
 
-def check_images(x: Tensor, channels: int, size: int, *, name: str = "images") -> None:
-    """Raise ``ValueError`` unless ``x`` is a float (N, channels, size, size) batch
-    with values in [-1, 1]."""
+def check_image_shape(
+    x: Tensor,
+    channels: int,
+    size: int,
+    *,
+    name: str = "images",
+    allow_uint8: bool = False,
+) -> None:
+    """Raise ``ValueError`` unless ``x`` is a float (N, channels, size, size)
+    batch (or a uint8 one, with ``allow_uint8``). Reads no values."""
     if not isinstance(x, Tensor):
         raise ValueError(f"{name} must be a torch.Tensor, got {type(x).__name__}")
     expected = f"(N, {channels}, {size}, {size})"
@@ -32,24 +49,35 @@ def check_images(x: Tensor, channels: int, size: int, *, name: str = "images") -
         raise ValueError(
             f"{name} must be {size}x{size}, shape {expected}; got {tuple(x.shape)}"
         )
-    if not x.is_floating_point():
+    if not x.is_floating_point() and not (allow_uint8 and x.dtype == torch.uint8):
         raise ValueError(
             f"{name} must be a float tensor scaled to [-1, 1], got {x.dtype}"
         )
-    if x.device.type == "cpu":
-        check_range(x, -1.0, 1.0, name=name)
 
 
-def check_latent(z: Tensor, z_dim: int, *, name: str = "z") -> None:
-    """Raise ``ValueError`` unless ``z`` is a float (N, z_dim) batch in [-1, 1]."""
+def check_latent_shape(z: Tensor, z_dim: int, *, name: str = "z") -> None:
+    """Raise ``ValueError`` unless ``z`` is a float (N, z_dim) batch. Reads no
+    values."""
     if not isinstance(z, Tensor):
         raise ValueError(f"{name} must be a torch.Tensor, got {type(z).__name__}")
     if z.dim() != 2 or z.shape[1] != z_dim:
         raise ValueError(f"{name} must have shape (N, {z_dim}), got {tuple(z.shape)}")
     if not z.is_floating_point():
         raise ValueError(f"{name} must be a float tensor, got {z.dtype}")
-    if z.device.type == "cpu":
-        check_range(z, -1.0, 1.0, name=name)
+
+
+def check_images(x: Tensor, channels: int, size: int, *, name: str = "images") -> None:
+    """Raise ``ValueError`` unless ``x`` is a float (N, channels, size, size) batch
+    with finite values in [-1, 1]. Reads every value: for input at the edges."""
+    check_image_shape(x, channels, size, name=name)
+    check_range(x, -1.0, 1.0, name=name)
+
+
+def check_latent(z: Tensor, z_dim: int, *, name: str = "z") -> None:
+    """Raise ``ValueError`` unless ``z`` is a float (N, z_dim) batch with finite
+    values in [-1, 1]. Reads every value: for input at the edges."""
+    check_latent_shape(z, z_dim, name=name)
+    check_range(z, -1.0, 1.0, name=name)
 
 
 class NonFiniteError(ValueError):

@@ -13,7 +13,7 @@ from __future__ import annotations
 from torch import Tensor, nn
 from torch.nn.utils.parametrizations import spectral_norm as _spectral_norm
 
-from .checks import check_images
+from .checks import check_image_shape
 from .config import SUPPORTED_SIZES
 from .init import initializer
 
@@ -43,7 +43,9 @@ class Discriminator(nn.Module):
             2018) instead of using batch norm; see chapter 6.
 
     Shape:
-        - Input: ``(N, channels, image_size, image_size)``, values in [-1, 1].
+        - Input: ``(N, channels, image_size, image_size)``, values in [-1, 1];
+          only the shape is checked here, the values by
+          :func:`gankit.checks.check_images`.
         - Output: ``(N,)`` logits; ``sigmoid(logit)`` is the probability "real".
     """
 
@@ -88,7 +90,7 @@ class Discriminator(nn.Module):
             - Input: ``(N, channels, image_size, image_size)``.
             - Output: ``(N, feature_dim)``, 4096 at 32px.
         """
-        check_images(x, self.channels, self.image_size)
+        check_image_shape(x, self.channels, self.image_size)  # no value scan, per step
         h = self.features(x)  # (N, 256, 4, 4) at 32px; (N, 512, 4, 4) at 64px
         return h.flatten(1)  # (N, 4096) at 32px
 

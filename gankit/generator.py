@@ -12,7 +12,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor, nn
 
-from .checks import check_latent
+from .checks import check_latent_shape
 from .config import SUPPORTED_SIZES
 from .init import initializer
 
@@ -54,7 +54,8 @@ class Generator(nn.Module):
         init_std: standard deviation of the N(0, std) initial weights.
 
     Shape:
-        - Input: ``(N, z_dim)``, values in [-1, 1] (see :func:`sample_z`).
+        - Input: ``(N, z_dim)``, values in [-1, 1] (see :func:`sample_z`); only
+          the shape is checked here, the values by :func:`gankit.checks.check_latent`.
         - Output: ``(N, channels, image_size, image_size)``, values in [-1, 1].
     """
 
@@ -83,7 +84,7 @@ class Generator(nn.Module):
         self.apply(initializer(init_std))
 
     def forward(self, z: Tensor) -> Tensor:
-        check_latent(z, self.z_dim)
+        check_latent_shape(z, self.z_dim)  # no value scan, per step
         x = self.project(z)  # (N, 8192)
         x = x.view(-1, BASE_WIDTH, 4, 4)  # (N, 512, 4, 4)
         x = self.stem(x)  # (N, 512, 4, 4)

@@ -41,7 +41,7 @@ from typing import TYPE_CHECKING, Any
 import torch
 from torch import Tensor, nn
 
-from .checks import check_images
+from .checks import check_image_shape, check_images
 from .classifier import CLASS_NAMES, ClassifierFeatures, check_dataset, load_classifier
 from .data import default_root, load_dataset, to_signed_unit
 from .generator import Generator, sample_z
@@ -216,13 +216,13 @@ def check_batch_size(batch_size: int) -> None:
 
 
 def check_image_batch(images: Tensor) -> None:
+    """Raise ``ValueError`` unless ``images`` is a batch the classifier reads:
+    ``(N, 1, 32, 32)``, uint8, or float with finite values in [-1, 1] (read
+    here, once per measurement, on any device)."""
     if isinstance(images, Tensor) and images.dtype == torch.uint8:
-        if images.dim() != 4 or tuple(images.shape[1:]) != (1, 32, 32):
-            raise ValueError(
-                f"images must have shape (N, 1, 32, 32), got {tuple(images.shape)}"
-            )
-        return
-    check_images(images, 1, 32)
+        check_image_shape(images, 1, 32, allow_uint8=True)
+    else:
+        check_images(images, 1, 32)
 
 
 def evaluate_images(

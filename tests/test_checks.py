@@ -1,7 +1,14 @@
 import pytest
 import torch
 
-from gankit.checks import NonFiniteError, check_images, check_latent, check_range
+from gankit.checks import (
+    NonFiniteError,
+    check_image_shape,
+    check_images,
+    check_latent,
+    check_latent_shape,
+    check_range,
+)
 
 
 def test_valid_batches_pass():
@@ -25,11 +32,37 @@ def test_bad_images_say_what_was_expected_and_what_came(x, words):
         check_images(x, 1, 32)
 
 
-def test_bad_latents_are_refused():
-    with pytest.raises(ValueError, match=r"\(N, 100\), got \(4, 10\)"):
-        check_latent(torch.zeros(4, 10), 100)
-    with pytest.raises(ValueError, match="lie in"):
-        check_latent(torch.full((4, 100), 3.0), 100)
+@pytest.mark.parametrize(
+    ("z", "words"),
+    [
+        (torch.zeros(4, 10), r"\(N, 100\), got \(4, 10\)"),
+        (torch.zeros(4, 100, dtype=torch.long), "float tensor"),
+        (torch.full((4, 100), 3.0), "lie in"),
+        (torch.full((4, 100), 2.0), r"must lie in \[-1, 1\]"),
+        (torch.full((4, 100), float("nan")), "must be finite"),
+    ],
+)
+def test_bad_latents_are_refused(z, words):
+    with pytest.raises(ValueError, match=words):
+        check_latent(z, 100)
+
+
+def test_the_shape_checks_read_no_values():
+    # What the models' forward passes run, every step: NaN and out-of-range
+    # values pass; the value checks above are for input at the edges.
+    check_image_shape(torch.full((2, 1, 32, 32), float("nan")), 1, 32)
+    check_image_shape(torch.full((2, 1, 32, 32), 255.0), 1, 32)
+    check_latent_shape(torch.full((4, 100), 2.0), 100)
+    check_latent_shape(torch.full((4, 100), float("nan")), 100)
+
+
+def test_the_shape_check_takes_uint8_images_only_when_asked():
+    pixels = torch.zeros(2, 1, 32, 32, dtype=torch.uint8)
+    check_image_shape(pixels, 1, 32, allow_uint8=True)
+    with pytest.raises(ValueError, match="float tensor"):
+        check_image_shape(pixels, 1, 32)
+    with pytest.raises(ValueError, match=r"shape \(N, 1, 32, 32\)"):
+        check_image_shape(pixels[0], 1, 32, allow_uint8=True)
 
 
 def test_range_check_allows_half_precision_rounding_only():

@@ -136,6 +136,7 @@ def test_evaluate_is_reproducible_and_leaves_the_generator_as_it_was():
         (lambda: evaluate_images(torch.zeros(10_001, 1, 32, 32)), "n must be"),
         (lambda: evaluate_images(torch.zeros(N, 3, 32, 32)), "channel"),
         (lambda: evaluate_images(torch.full((N, 1, 32, 32), 255.0)), r"\[-1, 1\]"),
+        (lambda: evaluate_images(torch.full((N, 1, 32, 32), torch.nan)), "finite"),
         (lambda: evaluate_images(torch.zeros(N, 28, 28, dtype=torch.uint8)), "shape"),
         (lambda: evaluate(Generator(channels=3), "mnist", N), "1-channel"),
         (lambda: evaluate(nn.Linear(2, 2), "mnist", N), "z_dim"),
