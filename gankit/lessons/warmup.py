@@ -25,6 +25,7 @@ from torch import Tensor, nn
 
 from ..losses import discriminator_loss, generator_loss
 from ..runtime import one_thread
+from ..step import discriminator_update, generator_updates
 
 if TYPE_CHECKING:  # matplotlib loads only when something is drawn
     from matplotlib.animation import FuncAnimation
@@ -69,6 +70,12 @@ def _check_spread(mean: float, std: float) -> None:
 def _check_count(n: int, name: str = "n") -> None:
     if n < 1:
         raise ValueError(f"{name} must be at least 1, got {n}")
+
+
+def _noise(n: int, generator: torch.Generator | None) -> Tensor:
+    """The forger's noise: ``n`` draws of ``z ~ N(0, 1)``. Shape: output ``(n,)``."""
+    _check_count(n)
+    return torch.randn(n, generator=generator)
 
 
 def _normal_density(x: Tensor, mean: float, std: float) -> Tensor:
@@ -131,8 +138,7 @@ class Forger(nn.Module):
 
     def sample(self, n: int, generator: torch.Generator | None = None) -> Tensor:
         """``n`` forged tickets from fresh noise. Shape: output ``(n,)``."""
-        _check_count(n)
-        return self(torch.randn(n, generator=generator))
+        return self(_noise(n, generator))
 
     def density(self, x: Tensor) -> Tensor:
         """The density of forged tickets at ``x``. Shape: ``(G,) -> (G,)``."""
@@ -184,19 +190,6 @@ def _new_door(hidden: int, seed: int) -> Door:
         return Door(hidden)
 
 
-def _door_step(
-    door: Door,
-    opt: torch.optim.Optimizer,
-    real: Tensor,
-    forged: Tensor,
-) -> tuple[Tensor, Tensor]:
-    loss_real, loss_fake = discriminator_loss(door(real), door(forged), smoothing=0.0)
-    opt.zero_grad(set_to_none=True)
-    (loss_real + loss_fake).backward()
-    opt.step()
-    return loss_real, loss_fake
-
-
 @one_thread()
 def fit_door(
     forger: Forger,
@@ -216,9 +209,9 @@ def fit_door(
     opt = torch.optim.Adam(door.parameters(), lr=lr, betas=(0.5, 0.999))
     noise = torch.Generator().manual_seed(seed + 1)
     for _ in range(steps):
-        with torch.no_grad():
-            forged = forger.sample(batch_size, noise)
-        _door_step(door, opt, real.sample(batch_size, noise), forged)
+        z = _noise(batch_size, noise)
+        # The forger stays as it is: the half-step detaches its tickets.
+        discriminator_update(forger, door, opt, real.sample(batch_size, noise), z, 0.0)
     return door
 
 
@@ -339,12 +332,14 @@ def train_warmup(
 ) -> WarmupHistory:
     """Play the game for ``steps`` rounds: the door learns, then the forger learns.
 
-    Each step updates the door once on a real and a forged batch
-    (:func:`gankit.losses.discriminator_loss`, no label smoothing, so that the
-    door's best answer at the end is exactly 1/2), then the forger once on a
-    fresh forged batch (:func:`gankit.losses.generator_loss`). Both use Adam with
-    ``beta1 = 0.5``, as the article's DCGAN does; the door learns faster than the
-    forger, which keeps the forger from overshooting.
+    Each step is the DCGAN's, on tickets: the door updates once on a real and a
+    forged batch (:func:`gankit.step.discriminator_update`, no label smoothing,
+    so that the door's best answer at the end is exactly 1/2), then the forger
+    once on a fresh forged batch (:func:`gankit.step.generator_updates`, with
+    :func:`gankit.losses.generator_loss`), as your friend brings a new ticket to
+    the door each round. Both use Adam with ``beta1 = 0.5``, as the article's
+    DCGAN does; the door learns faster than the forger, which keeps the forger
+    from overshooting.
 
     Args:
         steps: rounds of the game.
@@ -401,26 +396,22 @@ def train_warmup(
         torch.sigmoid(fake_logits).mean().item(),
     )
     for step in range(1, steps + 1):
-        # The door looks at a real batch and a forged one (the forger is frozen).
+        # The door looks at a real batch and a forged one (the DCGAN's first half).
         real_x = real.sample(batch_size, noise)
-        with torch.no_grad():
-            forged = forger.sample(batch_size, noise)
-        loss_real, loss_fake = _door_step(door, opt_door, real_x, forged)
-        # The forger sends a fresh batch and follows the door's gradient.
-        fake_logits = door(forger.sample(batch_size, noise))
-        g_loss = generator_loss(fake_logits)
-        opt_forger.zero_grad(set_to_none=True)
-        g_loss.backward()
-        opt_forger.step()
-        with torch.no_grad():
-            d_real = torch.sigmoid(door(real_x)).mean().item()
-        record(
-            step,
-            (loss_real + loss_fake).item(),
-            g_loss.item(),
-            d_real,
-            torch.sigmoid(fake_logits.detach()).mean().item(),
+        d = discriminator_update(
+            forger, door, opt_door, real_x, _noise(batch_size, noise), 0.0
         )
+        # The forger sends a fresh batch and follows the door's gradient (the
+        # second half, with the door frozen).
+        z = _noise(batch_size, noise)
+        forged = forger(z)
+        g_loss = generator_updates(
+            forger, door, opt_forger, forged, z, 1, lambda x: generator_loss(door(x))
+        )
+        with torch.no_grad():  # the door's verdicts, after its update
+            d_real = torch.sigmoid(door(real_x)).mean().item()
+            d_fake = torch.sigmoid(door(forged)).mean().item()
+        record(step, (d.loss_real + d.loss_fake).item(), g_loss.item(), d_real, d_fake)
     history.forger, history.door = forger, door
     return history
 

@@ -83,6 +83,14 @@ def test_a_trained_door_tells_a_poor_forgery_from_real_tickets():
     assert try_the_door(forger, door, n=512).p_real < 0.1
 
 
+def test_fitting_a_door_leaves_the_forger_as_it_was():
+    forger = Forger(mean=1.0, std=0.7)
+    fit_door(forger, steps=5)
+    assert forger.mean.item() == 1.0
+    assert forger.std.item() == pytest.approx(0.7)
+    assert forger.mean.grad is None and forger.log_std.grad is None
+
+
 @pytest.mark.parametrize(
     ("mean", "std", "mean_step", "std_step"),
     [
