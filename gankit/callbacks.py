@@ -3,7 +3,8 @@
 Taught in ``book/05_losses_and_training.ipynb``; tested in
 ``tests/test_callbacks.py``.
 
-:class:`History` is what :class:`gankit.Trainer` logged, one entry per log.
+:class:`History` is what :class:`gankit.Trainer` logged, one entry per log;
+:class:`FigureSums` holds the step figures summed on the device between logs.
 :class:`Callback` is the interface a notebook or script implements to watch
 training (:class:`gankit.EvaluationCallback` is one); :class:`LambdaCallback`
 makes one from plain functions. Nothing here imports the trainer: the hooks
@@ -12,10 +13,11 @@ receive it, and its type is named for the type checker only.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
+import torch
 from torch import Tensor
 
 if TYPE_CHECKING:
@@ -55,6 +57,49 @@ class History:
 
     def __len__(self) -> int:
         return len(self.step)
+
+
+class FigureSums:
+    """The figures of the steps since the last log, summed where they were
+    computed, so that logging every ``log_every`` steps reads the device once.
+    """
+
+    def __init__(self) -> None:
+        self.sums: dict[str, Tensor] = {}
+        self.steps = 0
+
+    def add(self, metrics: Mapping[str, Tensor]) -> None:
+        for k, v in metrics.items():
+            v = v.float()  # under bf16, D's probabilities come out in bfloat16
+            self.sums[k] = self.sums[k] + v if k in self.sums else v.clone()
+        self.steps += 1
+
+    def means(
+        self, reduce: Callable[[Tensor], Tensor] = lambda t: t
+    ) -> tuple[Tensor, dict[str, float]]:
+        """The sums ``(K,)`` after ``reduce`` (the trainer averages them over
+        processes), and their means per step by name (one host sync)."""
+        if not self.steps:
+            raise RuntimeError("nothing to log yet")
+        keys = list(self.sums)
+        sums = reduce(torch.stack([self.sums[k] for k in keys]))
+        return sums, dict(zip(keys, (sums / self.steps).tolist(), strict=True))
+
+    def clear(self) -> None:
+        self.sums, self.steps = {}, 0
+
+    def state(self, sums: Tensor) -> dict[str, Any]:
+        """What a checkpoint keeps of the unlogged steps: ``sums`` as
+        :meth:`means` returned them, on the CPU."""
+        return {"keys": list(self.sums), "sums": sums.cpu(), "steps": self.steps}
+
+    def load(self, state: Mapping[str, Any] | None, device: torch.device) -> None:
+        """Continue from :meth:`state` (None: nothing was unlogged)."""
+        self.clear()
+        if state is not None:
+            sums = state["sums"].to(device)
+            self.sums = dict(zip(state["keys"], sums.unbind(), strict=True))
+            self.steps = int(state["steps"])
 
 
 class Callback:

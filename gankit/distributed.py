@@ -24,6 +24,10 @@ process it changes nothing. How the trainer splits the work:
   those of the global batch.
 - Rank 0 alone shows progress, calls callbacks, renders the fixed grid and
   writes checkpoints; the others wait for it at a barrier after each save.
+- A stop signal (Ctrl-C, SIGTERM, SIGHUP; ``torchrun`` passes them on to
+  every process) stops every rank after the same step: after each step the
+  ranks agree (:func:`largest`) whether any received one, then all save
+  together (rank 0 writes) and exit.
   Logged figures are averaged across ranks when they are logged.
 """
 
@@ -138,6 +142,17 @@ def average(t: Tensor, ranks: Ranks) -> Tensor:
         dist.all_reduce(t, op=dist.ReduceOp.SUM)
         t /= ranks.world_size
     return t
+
+
+def largest(value: int, ranks: Ranks) -> int:
+    """The largest ``value`` any rank holds (a collective: every rank must
+    call it). The trainer asks it after each step whether a rank received a
+    stop signal, so that all stop after the same step."""
+    if not ranks.distributed:
+        return value
+    t = torch.tensor([value], device=ranks.device)
+    dist.all_reduce(t, op=dist.ReduceOp.MAX)
+    return int(t.item())
 
 
 def barrier(ranks: Ranks) -> None:

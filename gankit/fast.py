@@ -1,4 +1,5 @@
-"""The fast path on a GPU: the whole training step replayed as one CUDA graph.
+"""How the trainer runs each step: eagerly, under autocast, or on a GPU as one
+CUDA graph replayed.
 
 Taught in ``book/05_losses_and_training.ipynb``; tested in ``tests/test_fast.py``
 (the parts a CPU can check) and measured by ``benchmarks/throughput.py``.
@@ -14,6 +15,10 @@ Recording needs a few warm-up steps, which really train. To keep learning
 exactly what the plain loop learns, the models' and optimizers' state is
 copied before the warm-up and written back, in place, before recording (the
 recording itself computes nothing).
+
+:class:`StepRunner` is what :class:`gankit.Trainer` calls: it picks the graph
+where it can be captured and the eager step elsewhere, with the memory layout
+and the precision the trainer was asked for.
 """
 
 from __future__ import annotations
@@ -137,3 +142,76 @@ def try_graph(
             stacklevel=2,
         )
         return None
+
+
+class StepRunner:
+    """One training step as the trainer was configured to run it.
+
+    Args:
+        step_fn: the step (:func:`gankit.train_step` or a variant).
+        models: what the step trains: ``(generator, discriminator)``, or their
+            DistributedDataParallel wrappers (never graphed).
+        optimizers: ``(opt_g, opt_d)``, built ``capturable`` when ``graph``.
+        cfg: the run's config.
+        graph: capture the step as a CUDA graph on its first call (falls back
+            to the eager step, with a warning, where capture fails).
+        memory_format: the layout of the real batch (the weights' layout).
+        precision: ``"fp32"``, or ``"bf16"`` for autocast to bfloat16.
+    """
+
+    def __init__(
+        self,
+        step_fn: Callable[..., dict[str, Tensor]],
+        models: tuple[nn.Module, nn.Module],
+        optimizers: tuple[torch.optim.Optimizer, torch.optim.Optimizer],
+        cfg: GANConfig,
+        *,
+        graph: bool = False,
+        memory_format: torch.memory_format = torch.contiguous_format,
+        precision: str = "fp32",
+    ) -> None:
+        if precision not in ("fp32", "bf16"):
+            raise ValueError(f"precision must be 'fp32' or 'bf16', got {precision!r}")
+        self.step_fn, self.models, self.optimizers, self.cfg = (
+            step_fn,
+            models,
+            optimizers,
+            cfg,
+        )
+        self.graph, self.memory_format, self.precision = graph, memory_format, precision
+        self.graphed: GraphedStep | None | bool = None  # False: capture failed
+
+    def autocast(self) -> AbstractContextManager[Any]:
+        """The context each step runs in: autocast to bfloat16 under
+        ``precision="bf16"`` (its cache off, as a CUDA graph requires)."""
+        if self.precision == "bf16":
+            device = next(self.models[0].parameters()).device
+            return torch.autocast(
+                device.type, dtype=torch.bfloat16, cache_enabled=False
+            )
+        return contextlib.nullcontext()
+
+    def reset(self) -> None:
+        """Forget the captured graph (the optimizers' state tensors changed)."""
+        self.graphed = None
+
+    def __call__(self, real: Tensor, z: Tensor) -> dict[str, Tensor]:
+        """One step on the real batch ``(B, C, S, S)`` and noise ``(B, z_dim)``;
+        returns the step's figures as device tensors."""
+        real = real.contiguous(memory_format=self.memory_format)
+        if self.graph and self.graphed is None:
+            self.graphed = (
+                try_graph(
+                    *self.models,
+                    *self.optimizers,
+                    self.cfg,
+                    self.step_fn,
+                    memory_format=self.memory_format,
+                    autocast=self.autocast,
+                )
+                or False
+            )
+        if self.graphed:
+            return self.graphed(real, z)
+        with self.autocast():
+            return self.step_fn(*self.models, *self.optimizers, real, z, self.cfg)

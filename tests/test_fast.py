@@ -71,7 +71,7 @@ def test_the_graph_captures_the_other_layouts_and_precisions(options):
         # A failed capture warns and trains eagerly: make that warning fail.
         warnings.filterwarnings("error", message="CUDA graph capture failed")
         history = trainer.fit(20)
-    assert trainer._graphed
+    assert trainer.runner.graphed
     assert all(math.isfinite(v) for v in history.d_loss + history.g_loss)
     # the first log (steps 1 to 5) starts from the same weights
     assert history.d_loss[0] == pytest.approx(plain.d_loss[0], rel=5e-2)

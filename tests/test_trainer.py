@@ -324,7 +324,7 @@ def test_ema_update_does_not_wait_for_the_gpu(shapes, tiny_cfg):
     trainer.fit(2)
     torch.cuda.set_sync_debug_mode("error")
     try:
-        trainer._update_ema()
+        trainer.ema.update_parameters(trainer.generator)
     finally:
         torch.cuda.set_sync_debug_mode("default")
 
@@ -439,8 +439,9 @@ def test_weights_gone_nan_mid_step_are_reported_as_divergence(shapes, tiny_cfg):
     trainer = train(replace(tiny_cfg, g_steps_per_d_step=2), shapes, 1)
     with torch.no_grad():
         trainer.discriminator.classifier.bias.fill_(float("nan"))
-    # G's first update takes NaN gradients from D; its second draws NaN images.
-    with pytest.raises(TrainingDivergedError, match="during step 2"):
+    # G's first update takes NaN gradients from D; its second draws NaN images,
+    # and the step's losses are NaN: the guard names the step.
+    with pytest.raises(TrainingDivergedError, match="at step 2"):
         trainer.fit(2)
 
 
@@ -461,7 +462,7 @@ def test_an_update_that_leaves_the_weights_infinite_is_caught_at_its_step(
         cfg, shapes, device="cpu", progress=False, out_dir=tmp_path, step_fn=train_step
     )
     trainer.fit(1)
-    trainer.step_fn = poisoning_step
+    trainer.runner.step_fn = poisoning_step
     with pytest.raises(
         TrainingDivergedError, match="weights became NaN or inf.*step 2"
     ):
@@ -497,7 +498,7 @@ def test_images_that_overflow_are_reported_as_divergence(shapes, tiny_cfg):
     # A generator step so large that the next images overflow, while every
     # weight stays finite: still a divergence, not a complaint about "images".
     trainer = train(replace(tiny_cfg, lr_g=1e30, g_steps_per_d_step=2), shapes, 0)
-    with pytest.raises(TrainingDivergedError, match="during step 1"):
+    with pytest.raises(TrainingDivergedError, match="at step 1"):
         trainer.fit(3)
 
 
