@@ -25,9 +25,12 @@ import torch
 from .checkpoint import CheckpointError, load_checkpoint, load_generator
 from .config import DATASET_CHANNELS, GANConfig
 from .data import DatasetNotFoundError, load_dataset
+from .distributed import launched_rank
 from .distributed import shutdown as shutdown_distributed
 from .generator import sample_z
+from .interrupt import TrainingInterrupted, signal_name
 from .pictures import save_grid
+from .runfolder import RunFolderBusyError, claimed
 from .trainer import CHECKPOINT_NAME, Callback, Trainer, TrainingDivergedError
 
 
@@ -64,6 +67,15 @@ def _train(args: argparse.Namespace) -> int:
     out = Path(args.out)
     if out.exists() and not out.is_dir():
         raise ValueError(f"--out {out} is a file; give a folder for the run")
+    if launched_rank() != 0:  # under torchrun, rank 0 alone holds the folder
+        return _train_in(out, args)
+    # Taken before the checkpoint is read and the data loaded: a second
+    # trainer on the same folder fails at once, having written nothing.
+    with claimed(out):
+        return _train_in(out, args)
+
+
+def _train_in(out: Path, args: argparse.Namespace) -> int:
     ckpt = out / CHECKPOINT_NAME
     state = load_checkpoint(ckpt) if ckpt.exists() else None  # read once
     cfg = _base_config(args, ckpt, state)
@@ -258,14 +270,24 @@ def main(argv: list[str] | None = None) -> int:
         DatasetNotFoundError,
         CheckpointError,
         TrainingDivergedError,
+        RunFolderBusyError,
         FileNotFoundError,
         ValueError,
     ) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    except TrainingInterrupted as exc:
+        # Ctrl-C, SIGTERM or SIGHUP: the step finished and the trainer saved.
+        how = (
+            "interrupted"
+            if exc.signum in (None, 2)
+            else (f"stopped by {signal_name(exc.signum)}")
+        )
+        print(f"{how}; {exc}", file=sys.stderr)
+        return exc.exit_status
     except KeyboardInterrupt as exc:
-        # The trainer says what it saved; a second Ctrl-C, or one before
-        # training began, leaves only the checkpoints written before it.
+        # A second Ctrl-C, or one before training began, leaves only the
+        # checkpoints written before it.
         what = str(exc) or "the last periodic checkpoint, if any, is what remains"
         print(f"interrupted; {what}", file=sys.stderr)
         return 130

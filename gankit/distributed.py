@@ -72,6 +72,11 @@ def launched_world_size() -> int:
     return int(os.environ.get("WORLD_SIZE", "1"))
 
 
+def launched_rank() -> int:
+    """This process's rank among those ``torchrun`` started (``RANK``), else 0."""
+    return int(os.environ.get("RANK", "0"))
+
+
 def setup(device: torch.device, timeout: timedelta = DEFAULT_TIMEOUT) -> Ranks:
     """Join the process group when launched with several processes.
 

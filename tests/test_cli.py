@@ -1,11 +1,17 @@
 """``python -m gankit train | sample``: what a run writes, how it resumes, how it fails.
 
-``evaluate`` is tested with the metrics in ``tests/test_metrics.py``, and the
-CLI under ``torchrun`` in ``tests/test_distributed.py``.
+``evaluate`` is tested with the training callback in ``tests/test_monitor.py``,
+and the CLI under ``torchrun`` in ``tests/test_distributed.py``.
 """
 
 from __future__ import annotations
 
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -14,6 +20,7 @@ from PIL import Image
 
 from gankit import load_checkpoint
 from gankit.cli import main
+from gankit.interrupt import TrainingInterrupted
 from gankit.trainer import CHECKPOINT_NAME, Trainer
 
 QUIET = ["--device", "cpu", "--offline", "--quiet"]
@@ -72,7 +79,10 @@ def test_resuming_with_another_seed_is_refused_and_changes_nothing(run, capsys):
 @pytest.mark.parametrize(
     ("interrupt", "said"),
     [
-        (KeyboardInterrupt("saved step 3 to RUN"), "interrupted; saved step 3 to RUN"),
+        (
+            TrainingInterrupted("saved step 3 to RUN", signum=signal.SIGINT, step=3),
+            "interrupted; saved step 3 to RUN",
+        ),
         (KeyboardInterrupt(), "the last periodic checkpoint, if any, is what remains"),
     ],
     ids=["saved", "second-ctrl-c"],
@@ -178,3 +188,87 @@ def test_bad_arguments_are_clear_errors_not_tracebacks(
     err = capsys.readouterr().err
     assert err.startswith("error:") and words in err
     assert afile.read_text() == "not a folder"
+
+
+# -- runs that meet a scheduler: signals, a shared folder, hard kills ---------
+LONG = [*QUIET, "--steps", "100000", "--batch-size", "8", "--g-steps", "1"]
+LONG += ["--log-every", "1", "--sample-every", "1", "--checkpoint-every", "1000"]
+
+
+def start_training(out: Path, *flags: str) -> subprocess.Popen:
+    """``python -m gankit train`` in a process of its own, started until its
+    first grid is written (so it is training, not loading)."""
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "CUDA_VISIBLE_DEVICES": ""}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "gankit", "train", *LONG, *flags, "--out", str(out)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+    wait_for(out / "samples" / "latest.png", proc)
+    return proc
+
+
+def wait_for(path: Path, proc: subprocess.Popen, timeout: float = 120) -> None:
+    deadline = time.monotonic() + timeout
+    while not path.exists():
+        if proc.poll() is not None:
+            pytest.fail(f"training ended early: {proc.communicate()[1][-2000:]}")
+        if time.monotonic() > deadline:
+            proc.kill()
+            pytest.fail(f"{path} did not appear within {timeout} s")
+        time.sleep(0.1)
+
+
+def test_sigterm_saves_the_step_it_reports_and_the_run_resumes_from_it(tmp_path, mnist):
+    out = tmp_path / "run"
+    proc = start_training(out)
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 128 + signal.SIGTERM, err[-2000:]
+    said = re.search(r"stopped by SIGTERM; saved step (\d+) to (\S+)", err)
+    assert said, err[-2000:]
+    step = int(said.group(1))
+    assert Path(said.group(2)) == out / CHECKPOINT_NAME
+    assert load_checkpoint(out / CHECKPOINT_NAME)["step"] == step >= 1
+    assert train(out, "--steps", str(step + 1)) == 0
+    assert load_checkpoint(out / CHECKPOINT_NAME)["step"] == step + 1
+
+
+def test_a_second_trainer_on_the_same_folder_is_refused_at_start(
+    tmp_path, mnist, capsys
+):
+    out = tmp_path / "run"
+    first = start_training(out)
+    try:
+        assert train(out, "--steps", "2") == 2
+        err = capsys.readouterr().err
+        assert f"{out} is in use by another trainer (process {first.pid})" in err
+        assert first.poll() is None  # the first one trains on, undisturbed
+    finally:
+        first.send_signal(signal.SIGTERM)
+        first.communicate(timeout=120)
+    assert first.returncode == 128 + signal.SIGTERM
+
+
+def test_after_a_hard_kill_the_lock_is_free_and_the_leftovers_are_cleaned(
+    tmp_path, mnist
+):
+    out = tmp_path / "run"
+    proc = start_training(out, "--checkpoint-every", "1")
+    wait_for(out / CHECKPOINT_NAME, proc)
+    os.kill(proc.pid, signal.SIGKILL)  # no handler runs: the power went out
+    proc.communicate(timeout=60)
+    # what a writer killed mid-write leaves (checkpoints and grids are renamed
+    # into place only when whole)
+    leftovers = [
+        out / ".checkpoint.pt.0badc0de.partial",
+        out / "samples/.a.png.partial",
+    ]
+    for p in leftovers:
+        p.write_bytes(b"half a file")
+    step = load_checkpoint(out / CHECKPOINT_NAME)["step"]
+    assert train(out, "--steps", str(step + 1), "--checkpoint-every", "1000") == 0
+    assert load_checkpoint(out / CHECKPOINT_NAME)["step"] == step + 1
+    assert not any(p.exists() for p in leftovers)

@@ -7,6 +7,8 @@ Each test launches ``python -m torch.distributed.run`` on this very file, whose
 from __future__ import annotations
 
 import os
+import re
+import signal
 import subprocess
 import sys
 import time
@@ -25,11 +27,17 @@ WORLD = 2
 STEPS = 4
 
 
-def launch(mode: str, out: Path, timeout: float) -> subprocess.CompletedProcess:
-    """Run this file's ``mode`` on two CPU processes; give up after ``timeout`` s."""
+def torchrun(mode: str, out: Path) -> tuple[list[str], dict[str, str]]:
+    """The command and environment that run this file's ``mode`` on two CPU
+    processes."""
     cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone"]
     cmd += ["--nproc-per-node", str(WORLD), __file__, mode, str(out)]
-    env = {**os.environ, "OMP_NUM_THREADS": "1", "CUDA_VISIBLE_DEVICES": ""}
+    return cmd, {**os.environ, "OMP_NUM_THREADS": "1", "CUDA_VISIBLE_DEVICES": ""}
+
+
+def launch(mode: str, out: Path, timeout: float) -> subprocess.CompletedProcess:
+    """Run this file's ``mode`` on two CPU processes; give up after ``timeout`` s."""
+    cmd, env = torchrun(mode, out)
     return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=env)
 
 
@@ -127,6 +135,29 @@ def test_a_rank_that_hangs_ends_the_job_at_the_timeout(tmp_path, mnist):
     assert "timed out" in (run.stdout + run.stderr).lower()
 
 
+def test_sigterm_stops_every_rank_after_one_step_and_rank_0_saves_it(tmp_path, mnist):
+    # What a scheduler does to a torchrun job: SIGTERM to the launcher, which
+    # passes it on to every rank. A rank that missed the agreement would hang
+    # in the next gradient average, past the timeout below.
+    cmd, env = torchrun("stop", tmp_path)
+    proc = subprocess.Popen(
+        cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env
+    )
+    deadline = time.monotonic() + 300
+    while not (tmp_path / "samples" / "latest.png").exists():
+        assert proc.poll() is None, proc.communicate()[0][-3000:]
+        assert time.monotonic() < deadline, "the two ranks never started training"
+        time.sleep(0.2)
+    proc.send_signal(signal.SIGTERM)
+    log = proc.communicate(timeout=180)[0]
+    codes = [int((tmp_path / f"rank{r}.code").read_text()) for r in range(WORLD)]
+    assert codes == [128 + signal.SIGTERM] * WORLD, log[-3000:]
+    said = re.search(r"stopped by SIGTERM; saved step (\d+)", log)
+    assert said, log[-3000:]
+    state = load_checkpoint(tmp_path / CHECKPOINT_NAME)
+    assert state["step"] == int(said.group(1)) >= 1
+
+
 # -- what each rank runs ------------------------------------------------------
 def _same_everywhere(model: torch.nn.Module) -> bool:
     flat = torch.nn.utils.parameters_to_vector(model.parameters()).detach()
@@ -146,6 +177,14 @@ def _worker(mode: str, out: Path) -> None:
     ranks = distributed.setup(torch.device("cpu"), timeout=timeout)
     data = load_dataset("mnist", download=False)
     cfg = replace(GANConfig(), batch_size=8, log_every=2, sample_every=2)
+
+    if mode == "stop":  # train until a signal stops the job
+        code = gankit.cli.main(
+            "train --dataset mnist --steps 100000 --batch-size 8 --log-every 1 "
+            f"--sample-every 1 --device cpu --offline --quiet --out {out}".split()
+        )
+        (out / f"rank{ranks.rank}.code").write_text(str(code))
+        return
 
     if mode in ("raise", "hang"):
 
