@@ -1,53 +1,43 @@
 """gankit: the DCGAN of "An intuitive introduction to GANs", as a small PyTorch kit.
 
 Importing gankit does nothing but define names: no seeding, no downloads, no
-device probing. The book (``book/``) teaches one module per chapter.
+device probing. What a user builds on is exported here, each name documented
+in its module; ``gankit.lessons`` holds what exists only to teach a chapter of
+the book (``book/``), one module per lesson.
 
-The kit (models, losses, data, trainer, checkpoints, metrics, pictures) is
-exported here. The chapters' teaching toys live in their own modules and are
-imported from there: ``gankit.warmup`` (chapter 1), ``gankit.toy2d`` (2),
-``gankit.transposed`` (3), ``gankit.activations`` (4), ``gankit.latent`` and
-``gankit.improved`` (6); ``gankit.distributed`` runs the trainer under torchrun;
-``gankit.reference`` is the plain loop the trainer is measured against (5).
-A few building blocks are also imported from the module that holds them, where
-a chapter takes one apart: ``generator.up_block`` (3), ``discriminator.
-down_block`` (4), ``trainer.discriminator_update``, ``metrics.generate`` and
-``cli.main`` (the command line, run in-process, 5), the shipped generator's
-manifest helpers in ``gankit.pretrained`` (5, 6) and ``profiles.PROFILES``
-(the introduction).
+The kit's modules in layers, lowest first. A module imports only from its own
+layer or below, type-only imports aside, and nothing imports in a circle
+(``tests/test_layers.py`` checks this table against the code):
+
+0. foundations: config, checks, modes, runtime, distributed, interrupt, runfolder
+1. data and models: data, init, generator, discriminator, losses
+2. the step: step, fast, batches, ema, callbacks, divergence
+3. saving: checkpoint, resume
+4. the loop: trainer
+5. measuring and showing: classifier, metrics, inception, monitor, pictures, shipped
+6. the command line: cli
+
+The lessons (``gankit.lessons``) sit above all of them: they use the kit, the
+kit never imports a lesson, and no lesson imports another.
+
+Building blocks that are not exported stay reachable in their modules, as the
+chapters show them: ``gankit.generator.up_block``, ``gankit.step.
+discriminator_update`` and ``generator_updates``, ``gankit.metrics.generate``,
+``gankit.shipped.pretrained_manifest``, ``gankit.cli.main``.
 """
 
+from . import cli as cli  # the command line, run in-process by chapter 5
 from ._version import __version__
 from .callbacks import Callback, History, LambdaCallback
-from .checkpoint import (
-    CheckpointError,
-    CheckpointMismatchError,
-    load_checkpoint,
-    load_generator,
-    save_checkpoint,
-)
-from .classifier import load_classifier
+from .checkpoint import CheckpointError, load_checkpoint, load_generator
+from .checks import check_images, check_latent
 from .config import GANConfig
-from .data import (
-    DatasetNotFoundError,
-    ImageData,
-    default_root,
-    load_dataset,
-    synthetic_dataset,
-    to_signed_unit,
-    to_uint8,
-)
+from .data import DatasetNotFoundError, ImageData, load_dataset, synthetic_dataset
 from .discriminator import Discriminator
 from .generator import Generator, sample_z
-from .inception import InceptionUnavailableError, inception_fid
 from .init import init_weights
-from .losses import discriminator_accuracy, discriminator_loss, generator_loss
-from .metrics import (
-    ModeCollapseWarning,
-    evaluate,
-    evaluate_images,
-    format_figures,
-)
+from .losses import discriminator_loss, generator_loss
+from .metrics import ModeCollapseWarning, evaluate, evaluate_images
 from .monitor import EvaluationCallback
 from .pictures import (
     animate_samples,
@@ -57,56 +47,52 @@ from .pictures import (
     show_grid,
     side_by_side,
 )
-from .pretrained import export_generator, pretrained
-from .runtime import resolve_device
-from .step import build_models, generator_updates, train_step
+from .shipped import export_generator, pretrained, pretrained_manifest
+from .step import train_step
 from .trainer import Trainer, TrainingDivergedError
 
 __all__ = [
     "__version__",
-    "animate_samples",
-    "build_models",
-    "Callback",
-    "CheckpointError",
-    "CheckpointMismatchError",
-    "DatasetNotFoundError",
-    "default_root",
+    # configuration and models
+    "GANConfig",
+    "Generator",
     "Discriminator",
-    "discriminator_accuracy",
+    "sample_z",
+    "init_weights",
+    "check_images",
+    "check_latent",
+    # the game
     "discriminator_loss",
+    "generator_loss",
+    "train_step",
+    # training
+    "Trainer",
+    "Callback",
+    "LambdaCallback",
+    "History",
+    "TrainingDivergedError",
+    # data
+    "ImageData",
+    "load_dataset",
+    "synthetic_dataset",
+    "DatasetNotFoundError",
+    # checkpoints and shipped weights
+    "load_checkpoint",
+    "load_generator",
+    "CheckpointError",
+    "pretrained",
+    "pretrained_manifest",
+    "export_generator",
+    # measuring
     "evaluate",
     "evaluate_images",
     "EvaluationCallback",
-    "export_generator",
-    "format_figures",
-    "GANConfig",
-    "Generator",
-    "generator_loss",
-    "generator_updates",
-    "History",
-    "image_grid",
-    "ImageData",
-    "inception_fid",
-    "InceptionUnavailableError",
-    "init_weights",
-    "LambdaCallback",
-    "load_checkpoint",
-    "load_classifier",
-    "load_dataset",
-    "load_generator",
     "ModeCollapseWarning",
-    "plot_history",
-    "pretrained",
-    "resolve_device",
-    "sample_z",
-    "save_checkpoint",
+    # pictures
+    "image_grid",
     "save_grid",
     "show_grid",
     "side_by_side",
-    "synthetic_dataset",
-    "to_signed_unit",
-    "to_uint8",
-    "train_step",
-    "Trainer",
-    "TrainingDivergedError",
+    "plot_history",
+    "animate_samples",
 ]

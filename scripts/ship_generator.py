@@ -5,7 +5,7 @@ generator, on ``--n`` generated images against the real MNIST test split
 (:func:`gankit.metrics.evaluate`). The one with the lowest Frechet distance is
 exported in float16 to ``gankit/weights/mnist_generator`` with a manifest that
 records the command, the device, every candidate's figures, the figures on
-2,000 images that ``tests/test_pretrained.py`` reproduces, and the shipped
+2,000 images that ``tests/test_shipped.py`` reproduces, and the shipped
 generator's Frechet distance under ``--seeds`` different seeds (other latent
 vectors and another real floor subset), which says how large a difference
 between two candidates must be before it means anything.
@@ -36,7 +36,7 @@ import torch
 
 from gankit import load_checkpoint, load_generator
 from gankit.metrics import evaluate
-from gankit.pretrained import export_generator, pretrained, pretrained_paths
+from gankit.shipped import export_generator, pretrained, pretrained_paths
 
 #: The shipped generator's goals on 10,000 images.
 GOALS = {

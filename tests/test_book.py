@@ -232,3 +232,59 @@ def test_offline_pages_drops_the_animation_cdn_link_and_flags_remote_files(caplo
     assert "maxcdn" not in context["body"]
     assert "<div class='animation'></div>" in context["body"]
     assert "https://example.org/cat.png" in caplog.text
+
+
+def imported_gankit_names(page: str) -> list[tuple[str, str | None]]:
+    """Each ``(module, name)`` a chapter imports from gankit: ``("gankit",
+    "Trainer")`` for ``from gankit import Trainer``, ``("gankit.cli", None)``
+    for ``import gankit.cli``."""
+    found = []
+    for cell in code_cells(notebook(page)):
+        for node in ast.walk(python_of(cell.source)):
+            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith(
+                "gankit"
+            ):
+                found += [(node.module, alias.name) for alias in node.names]
+            elif isinstance(node, ast.Import):
+                found += [
+                    (alias.name, None)
+                    for alias in node.names
+                    if alias.name.split(".")[0] == "gankit"
+                ]
+    return found
+
+
+@pytest.mark.parametrize("page", PAGES, ids=IDS)
+def test_chapters_import_only_from_gankit_and_its_lessons(page):
+    import gankit
+
+    wrong = [
+        (module, name)
+        for module, name in imported_gankit_names(page)
+        if not (
+            (module == "gankit" and (name is None or name in gankit.__all__))
+            or module == "gankit.lessons"
+            or module.startswith("gankit.lessons.")
+        )
+    ]
+    assert wrong == [], (
+        "chapters import the kit's public names from gankit (gankit.__all__) and "
+        "the lessons from gankit.lessons.<module>; reach any other building block "
+        "as gankit.<module>.<name>"
+    )
+
+
+def test_the_import_rule_reads_every_form_of_import():
+    cells = [
+        "from gankit import Trainer\nimport gankit.cli\n",
+        "from gankit.lessons.warmup import Forger\nimport torch\n",
+    ]
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in cells])
+    import unittest.mock
+
+    with unittest.mock.patch(f"{__name__}.notebook", return_value=nb):
+        assert imported_gankit_names("any") == [
+            ("gankit", "Trainer"),
+            ("gankit.cli", None),
+            ("gankit.lessons.warmup", "Forger"),
+        ]

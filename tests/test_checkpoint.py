@@ -11,15 +11,18 @@ import torch
 
 from gankit import (
     CheckpointError,
-    CheckpointMismatchError,
     Trainer,
     __version__,
     load_checkpoint,
     load_generator,
-    save_checkpoint,
     synthetic_dataset,
 )
-from gankit.checkpoint import file_sha256, save_weights
+from gankit.checkpoint import (
+    CheckpointMismatchError,
+    file_sha256,
+    save_checkpoint,
+    save_weights,
+)
 
 
 @pytest.fixture(scope="module")
@@ -60,7 +63,7 @@ def test_a_writer_killed_mid_save_leaves_the_old_checkpoint_whole(tmp_path):
     save_checkpoint({"step": 1, "w": torch.ones(10)}, path)
     script = textwrap.dedent(f"""
         import os, signal, torch
-        from gankit import save_checkpoint
+        from gankit.checkpoint import save_checkpoint
         real_save = torch.save
         def dying_save(obj, f, *a, **k):
             f.write(b"PK\\x03\\x04 half a checkpoint")

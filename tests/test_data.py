@@ -7,8 +7,14 @@ import torch
 import torch.nn.functional as F
 from torch.utils.data import DataLoader
 
-from gankit import ImageData, load_dataset, synthetic_dataset, to_signed_unit, to_uint8
-from gankit.data import DEBIAN_FASHION_MNIST, DatasetNotFoundError, default_root
+from gankit import ImageData, load_dataset, synthetic_dataset
+from gankit.data import (
+    DEBIAN_FASHION_MNIST,
+    DatasetNotFoundError,
+    default_root,
+    to_signed_unit,
+    to_uint8,
+)
 
 
 def test_mnist_is_zero_padded_to_32_and_keeps_its_published_statistics(mnist):

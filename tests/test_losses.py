@@ -4,7 +4,8 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from gankit import discriminator_accuracy, discriminator_loss, generator_loss
+from gankit import discriminator_loss, generator_loss
+from gankit.losses import discriminator_accuracy
 
 
 def test_discriminator_loss_uses_one_sided_smoothing():

@@ -10,8 +10,9 @@ from dataclasses import replace
 import pytest
 import torch
 
-from gankit import GANConfig, build_models, synthetic_dataset, train_step
+from gankit import GANConfig, synthetic_dataset, train_step
 from gankit.lessons.reference import reference_steps
+from gankit.step import build_models
 
 
 @pytest.fixture()

@@ -1,4 +1,4 @@
-"""Tests for gankit.pretrained: the shipped generator and the export that makes it."""
+"""Tests for gankit.shipped: the shipped generator and the export that makes it."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ from gankit import (
     sample_z,
     synthetic_dataset,
 )
-from gankit.pretrained import (
+from gankit.shipped import (
     export_generator,
     pretrained,
     pretrained_manifest,

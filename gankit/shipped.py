@@ -1,6 +1,6 @@
 """The trained generators gankit ships, loaded offline, and how they are made.
 
-Shown in ``book/05_losses_and_training.ipynb``; tested in ``tests/test_pretrained.py``.
+Shown in ``book/05_losses_and_training.ipynb``; tested in ``tests/test_shipped.py``.
 
 Training the article's DCGAN for real takes a GPU; a reader on a laptop still
 gets to see and measure its result. A shipped generator is two files in
@@ -17,7 +17,7 @@ gets to see and measure its result. A shipped generator is two files in
 
     from gankit import load_generator
     from gankit.metrics import evaluate
-    from gankit.pretrained import export_generator
+    from gankit import export_generator
 
     ckpt = "runs/mnist/checkpoint.pt"
     figures = evaluate(load_generator(ckpt), "mnist", n=10_000)
@@ -104,7 +104,7 @@ def pretrained_manifest(
             raise FileNotFoundError(
                 f"the pretrained {name} generator is not installed: {path} is "
                 "missing. It is made by training (python -m gankit train) and "
-                "exporting the checkpoint with gankit.pretrained.export_generator; "
+                "exporting the checkpoint with gankit.export_generator; "
                 f"until then, train a generator yourself or load a checkpoint"
             )
     try:
