@@ -66,7 +66,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.steps < 1 or args.warmup < 1 or args.batch < 1:
         p.error("--steps, --warmup and --batch must be at least 1")
 
-    device = gankit.resolve_device(args.device)
+    device = gankit.runtime.resolve_device(args.device)
     gpu = device.type == "cuda"
     if args.dataset == "synthetic":
         data = synthetic_dataset(4096)

@@ -34,7 +34,7 @@ from torch.utils.flop_counter import FlopCounterMode
 import gankit
 from gankit import GANConfig, Trainer, load_dataset, synthetic_dataset
 from gankit.lessons.reference import reference_steps
-from gankit.trainer import build_models, train_step
+from gankit.step import build_models, train_step
 
 
 def sync(device: torch.device) -> None:
@@ -175,7 +175,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--out", default="benchmarks/throughput.json")
     args = p.parse_args(argv)
 
-    device = gankit.resolve_device(args.device)
+    device = gankit.runtime.resolve_device(args.device)
     gpu = device.type == "cuda"
     if args.threads:
         torch.set_num_threads(args.threads)

@@ -6,7 +6,7 @@ Taught in ``book/05_losses_and_training.ipynb``; tested in ``tests/test_fast.py`
 
 The article's model is small: at batch 128 one step launches a few hundred
 short kernels, and in eager mode the GPU waits on Python between them. A CUDA
-graph records every kernel of :func:`gankit.trainer.train_step` (both forward
+graph records every kernel of :func:`gankit.step.train_step` (both forward
 and backward passes and both Adam updates) once, then replays them with one
 launch. The step's inputs and outputs live in fixed buffers: each step copies
 the real batch and the noise into them, and reads the figures out of them.

@@ -5,8 +5,8 @@ Chapter 6, ``book/06_going_further.ipynb``; tested in
 ``tests/lessons/test_latent.py``.
 
 gankit draws ``z`` uniformly in the cube [-1, 1]^z_dim (see :func:`sample_z`),
-and the generator refuses anything outside it. Two ways to go from ``z0`` to
-``z1``:
+and :func:`gankit.check_latent` refuses anything outside it. Two ways to go
+from ``z0`` to ``z1``:
 
 - :func:`lerp`, the straight segment. The cube is convex, so the segment stays
   inside it; but in many dimensions its middle is much shorter than the
@@ -102,7 +102,7 @@ def slerp(z0: Tensor, z1: Tensor, t: float | Tensor) -> Tensor:
 
 def latent_path(z0: Tensor, z1: Tensor, steps: int, mode: str = "slerp") -> Tensor:
     """``steps`` evenly spaced points from ``z0`` to ``z1`` (both included),
-    clamped to the cube [-1, 1] that the generator accepts.
+    clamped to the cube [-1, 1] that :func:`sample_z` draws from.
 
     Clamping changes nothing for ``"lerp"`` (a segment between two points of
     the cube stays in it); for ``"slerp"`` it pulls the few coordinates that
