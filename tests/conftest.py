@@ -8,7 +8,7 @@ from dataclasses import replace
 import pytest
 import torch
 
-from gankit import GANConfig, load_dataset
+from gankit import GANConfig, Trainer, load_dataset, synthetic_dataset
 from gankit.data import DatasetNotFoundError
 
 
@@ -21,6 +21,12 @@ def mnist():
         if os.environ.get("CI"):
             raise
         pytest.skip(f"MNIST not available locally ({exc}); set GANKIT_DATA")
+
+
+@pytest.fixture(scope="module")
+def shapes():
+    """64 synthetic one-channel images, enough for a few tiny steps."""
+    return synthetic_dataset(64, channels=1, seed=0)
 
 
 @pytest.fixture
@@ -36,6 +42,19 @@ def tiny_cfg() -> GANConfig:
         max_steps=4,
         g_steps_per_d_step=1,
     )
+
+
+@pytest.fixture
+def train():
+    """``train(cfg, data, steps, **kwargs)``: a CPU trainer without a progress
+    bar, fitted to ``steps``."""
+
+    def fit(cfg, data, steps, **kwargs):
+        trainer = Trainer(cfg, data, device="cpu", progress=False, **kwargs)
+        trainer.fit(steps)
+        return trainer
+
+    return fit
 
 
 @pytest.fixture

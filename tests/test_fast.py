@@ -1,4 +1,5 @@
-"""What a CPU can check of the CUDA-graph path; the GPU run is benchmarked."""
+"""How the trainer runs each step (``gankit.fast``): what a CPU can check of
+the StepRunner and of the CUDA-graph path; the GPU run is benchmarked."""
 
 import math
 import warnings
@@ -7,8 +8,8 @@ import pytest
 import torch
 
 from gankit import GANConfig, Trainer, synthetic_dataset
-from gankit.fast import GraphedStep, _state_tensors
-from gankit.step import build_models
+from gankit.fast import GraphedStep, StepRunner, _state_tensors
+from gankit.step import METRICS, build_models, train_step
 
 
 def test_the_graph_path_is_off_on_a_cpu_even_when_asked_for():
@@ -75,3 +76,40 @@ def test_the_graph_captures_the_other_layouts_and_precisions(options):
     assert all(math.isfinite(v) for v in history.d_loss + history.g_loss)
     # the first log (steps 1 to 5) starts from the same weights
     assert history.d_loss[0] == pytest.approx(plain.d_loss[0], rel=5e-2)
+
+
+def runner_parts(cfg):
+    g, d = build_models(cfg)
+    opts = (torch.optim.Adam(g.parameters()), torch.optim.Adam(d.parameters()))
+    return (g, d), opts
+
+
+def test_the_runner_refuses_a_precision_other_than_fp32_or_bf16():
+    cfg = GANConfig(batch_size=4)
+    with pytest.raises(ValueError, match="precision must be 'fp32' or 'bf16'"):
+        StepRunner(train_step, *runner_parts(cfg), cfg, precision="fp16")
+
+
+def test_the_runner_without_a_graph_runs_the_step_and_returns_its_figures():
+    cfg = GANConfig(batch_size=4)
+    models, opts = runner_parts(cfg)
+    calls, figures = [], {"d_loss": torch.tensor(0.5)}
+
+    def step(*args):
+        calls.append(args)
+        return figures
+
+    runner = StepRunner(step, models, opts, cfg, graph=False)
+    real, z = torch.zeros(4, 1, 32, 32), torch.zeros(4, cfg.z_dim)
+    assert runner(real, z) is figures
+    ((*trained, got_real, got_z, got_cfg),) = calls
+    assert trained == [*models, *opts]
+    assert torch.equal(got_real, real) and got_z is z and got_cfg is cfg
+
+
+def test_a_graph_that_cannot_be_captured_falls_back_to_the_eager_step():
+    cfg = GANConfig(batch_size=4)
+    runner = StepRunner(train_step, *runner_parts(cfg), cfg, graph=True)
+    with pytest.warns(RuntimeWarning, match="CUDA graph capture failed"):
+        figures = runner(torch.zeros(4, 1, 32, 32), torch.zeros(4, cfg.z_dim))
+    assert runner.graphed is False and set(figures) == set(METRICS)
