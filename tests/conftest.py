@@ -12,15 +12,33 @@ from gankit import GANConfig, Trainer, load_dataset, synthetic_dataset
 from gankit.data import DatasetNotFoundError
 
 
-@pytest.fixture(scope="session")
-def mnist():
-    """The real MNIST training split; a test that needs it fails in CI when absent."""
+def real_split(name: str, split: str):
+    """A real dataset's split from $GANKIT_DATA: the test skips where it is
+    not on the machine, and fails in CI, which lays every one out."""
     try:
-        return load_dataset("mnist", download=False)
+        return load_dataset(name, split=split, download=False)
     except DatasetNotFoundError as exc:
         if os.environ.get("CI"):
             raise
-        pytest.skip(f"MNIST not available locally ({exc}); set GANKIT_DATA")
+        pytest.skip(f"{name} {split} not available locally ({exc}); set GANKIT_DATA")
+
+
+@pytest.fixture(scope="session")
+def mnist():
+    """The real MNIST training split."""
+    return real_split("mnist", "train")
+
+
+@pytest.fixture(scope="session")
+def mnist_test():
+    """The real MNIST test split."""
+    return real_split("mnist", "test")
+
+
+@pytest.fixture(scope="session")
+def fashion_mnist_test():
+    """The real Fashion-MNIST test split."""
+    return real_split("fashion-mnist", "test")
 
 
 @pytest.fixture(scope="module")

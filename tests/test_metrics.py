@@ -10,7 +10,7 @@ from torch import nn
 from torchmetrics.image.fid import FrechetInceptionDistance
 
 import gankit.metrics
-from gankit import DatasetNotFoundError, Generator, load_dataset
+from gankit import Generator
 from gankit.classifier import ClassifierFeatures, load_classifier
 from gankit.metrics import evaluate, evaluate_images, generate
 
@@ -18,26 +18,9 @@ N = 1000  # images per evaluation of given images: stable enough, fast on a CPU
 N_GEN = 200  # images per evaluation of a generator (a DCGAN is slow on a CPU)
 
 
-def _load(name: str, split: str):
-    try:
-        return load_dataset(name, split=split, download=False)
-    except DatasetNotFoundError:
-        pytest.skip(f"the real {name} {split} split is not on this machine")
-
-
-@pytest.fixture(scope="module")
-def mnist_test():
-    return _load("mnist", "test")
-
-
-@pytest.fixture(scope="module")
-def mnist_train():
-    return _load("mnist", "train")
-
-
-def test_real_images_sit_at_the_floor(mnist_train):
-    pick = torch.randperm(len(mnist_train), generator=torch.Generator().manual_seed(0))
-    real = mnist_train.images[pick[:N]]  # uint8 is accepted as it is
+def test_real_images_sit_at_the_floor(mnist):
+    pick = torch.randperm(len(mnist), generator=torch.Generator().manual_seed(0))
+    real = mnist.images[pick[:N]]  # uint8 is accepted as it is
     f = evaluate_images(real, "mnist", download=False)
     # At n = 1000 the floor itself varies by about a factor 2 between subsets.
     assert 0.3 < f["fd_ratio"] < 3.0
@@ -55,8 +38,8 @@ def test_uniform_noise_is_far_from_the_data():
     assert f["kid_mean"] > 20 * max(f["kid_floor"], f["kid_std"])
 
 
-def test_missing_fraction_sets_which_classes_count_as_missing(mnist_train):
-    digits = mnist_train.images[:N]
+def test_missing_fraction_sets_which_classes_count_as_missing(mnist):
+    digits = mnist.images[:N]
     usual = evaluate_images(digits, "mnist", download=False)
     strict = evaluate_images(digits, "mnist", download=False, missing_fraction=1.0)
     below_a_tenth = [c for c, s in enumerate(strict["class_shares"]) if s < 0.1]
@@ -65,10 +48,8 @@ def test_missing_fraction_sets_which_classes_count_as_missing(mnist_train):
     assert strict["classes_covered"] == 10 - len(below_a_tenth)
 
 
-def test_an_interrupted_evaluation_leaves_no_trace_in_the_next(
-    mnist_train, monkeypatch
-):
-    digits = mnist_train.images[:N]
+def test_an_interrupted_evaluation_leaves_no_trace_in_the_next(mnist, monkeypatch):
+    digits = mnist.images[:N]
     clean = evaluate_images(digits, "mnist", download=False, batch_size=250)
     calls = {"n": 0}
     real_to_signed_unit = gankit.metrics.to_signed_unit
@@ -87,8 +68,8 @@ def test_an_interrupted_evaluation_leaves_no_trace_in_the_next(
     assert again == clean
 
 
-def test_images_of_a_single_class_are_flagged_by_coverage(mnist_train):
-    threes = mnist_train.images[mnist_train.labels == 3][:N]
+def test_images_of_a_single_class_are_flagged_by_coverage(mnist):
+    threes = mnist.images[mnist.labels == 3][:N]
     f = evaluate_images(threes, "mnist", download=False)
     assert f["class_shares"][3] > 0.95
     assert f["classes_covered"] == 1
@@ -97,12 +78,10 @@ def test_images_of_a_single_class_are_flagged_by_coverage(mnist_train):
     assert f["fd_ratio"] > 20
 
 
-def test_torchmetrics_frechet_distance_matches_a_direct_computation(
-    mnist_test, mnist_train
-):
+def test_torchmetrics_frechet_distance_matches_a_direct_computation(mnist_test, mnist):
     features = ClassifierFeatures(load_classifier("mnist"))
     a = mnist_test.batch(torch.arange(500))
-    b = mnist_train.batch(torch.arange(500))
+    b = mnist.batch(torch.arange(500))
     fid = FrechetInceptionDistance(features)
     fid.update(a, real=True)
     fid.update(b, real=False)
