@@ -1,7 +1,7 @@
 """Stopping a run cleanly on Ctrl-C or a scheduler's signal.
 
 Used by :class:`gankit.Trainer`; tested in ``tests/test_interrupt.py`` (and,
-with real processes, ``tests/test_trainer.py`` and ``tests/test_cli.py``).
+with real processes, ``tests/test_cli.py`` and ``tests/test_distributed.py``).
 
 Ctrl-C sends SIGINT; ``docker stop``, Kubernetes, SLURM's preemption and most
 batch schedulers send SIGTERM, and a closed terminal SIGHUP, before they kill
@@ -11,13 +11,16 @@ and raises :class:`TrainingInterrupted`. A second signal of the same kind acts
 at once, as it would have without gankit (a second Ctrl-C raises
 ``KeyboardInterrupt`` mid-step); one of another kind while the run is already
 stopping is ignored, since a launcher that passes Ctrl-C on as SIGTERM would
-otherwise cut the save short.
+otherwise cut the save short. A signal the process ignores (SIGHUP under
+``nohup``) stays ignored, and one whose handler Python did not install is
+left to it.
 """
 
 from __future__ import annotations
 
 import signal
 import threading
+from pathlib import Path
 from types import FrameType
 from typing import Any
 
@@ -39,7 +42,7 @@ class TrainingInterrupted(KeyboardInterrupt):
     """
 
     def __init__(
-        self, message: str, *, signum: int | None, step: int, path: Any = None
+        self, message: str, *, signum: int | None, step: int, path: Path | None = None
     ) -> None:
         super().__init__(message)
         self.signum, self.step, self.path = signum, step, path
@@ -76,7 +79,10 @@ class StopSignals:
         self.received = None
         if threading.current_thread() is threading.main_thread():
             for s in STOP_SIGNALS:
-                self._previous[s] = signal.getsignal(s)
+                previous = signal.getsignal(s)
+                if previous is signal.SIG_IGN or previous is None:
+                    continue  # ignored on purpose, or handled outside Python
+                self._previous[s] = previous
                 signal.signal(s, self._handle)
         return self
 

@@ -10,21 +10,36 @@ process id there, so a second trainer on the same folder fails at once with a
 message naming the holder. The operating system drops the lock when the
 holder's process ends, however it ends, so a lock left by a killed run never
 blocks a resume. Whoever takes the folder also removes the temporary files
-(``.*.partial``) that a writer killed mid-write left behind: they are never a
-checkpoint, and only the holder of the lock writes them.
+that gankit's writers killed mid-write left behind (a checkpoint's
+``.checkpoint.pt.<8 hex digits>.partial``, a grid's ``.<name>.png.partial``):
+they are never a checkpoint, and only the holder of the lock writes them.
+Another run folder inside this one (one with its own lock file) is left alone.
+On a file system that cannot lock at all, the folder is used with a warning.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
+import re
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
 from typing import IO
 
+try:
+    import fcntl
+except ImportError:  # Windows
+    fcntl = None  # type: ignore[assignment]
+    import msvcrt
+
 LOCK_NAME = ".gankit.lock"
-#: How the atomic writers name a file until it is complete.
-PARTIAL_GLOBS = (".*.partial", "*/.*.partial")
+#: How gankit's atomic writers name a file until it is complete: checkpoints
+#: (gankit.checkpoint) and grids (gankit.pictures).
+PARTIAL_NAME = re.compile(r"^\..+(\.[0-9a-f]{8}|\.png)\.partial$")
+#: Where on Windows the lock byte lies: past the process id written at the
+#: start of the file, which a mandatory lock would keep others from reading.
+_WINDOWS_LOCK_OFFSET = 1 << 20
 
 
 class RunFolderBusyError(RuntimeError):
@@ -49,53 +64,61 @@ def run_folder(path: str | os.PathLike[str]) -> Path:
 
 
 def _try_lock(f: IO[str]) -> bool:
-    """Take the lock on ``f`` without waiting; False if another process has it."""
-    try:
-        import fcntl
-    except ImportError:  # Windows
-        import msvcrt
+    """Take the lock on ``f`` without waiting; False if another process has it.
 
+    Raises:
+        OSError: the file system cannot lock (some network mounts).
+    """
+    if fcntl is None:
+        f.seek(_WINDOWS_LOCK_OFFSET)
         try:
-            f.seek(0)
             msvcrt.locking(f.fileno(), msvcrt.LK_NBLCK, 1)
-        except OSError:
+        except PermissionError:  # EACCES: held by another process
             return False
         return True
     try:
         fcntl.flock(f.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except OSError:  # BlockingIOError where another process holds it
+    except BlockingIOError:  # EWOULDBLOCK: held by another process
         return False
     return True
 
 
 def _unlock(f: IO[str]) -> None:
-    try:
-        import fcntl
-    except ImportError:
-        import msvcrt
-
-        f.seek(0)
+    if fcntl is None:
+        f.seek(_WINDOWS_LOCK_OFFSET)
         msvcrt.locking(f.fileno(), msvcrt.LK_UNLCK, 1)
     else:
         fcntl.flock(f.fileno(), fcntl.LOCK_UN)
 
 
+def _holder(f: IO[str]) -> str:
+    try:
+        f.seek(0)
+        return f.read(64).strip() or "unknown"
+    except OSError:
+        return "unknown"
+
+
 # The folders this process holds, by resolved path: the lock file and how many
 # claims are open. A claim inside a claim (the command line claims the folder,
 # then the trainer's fit and save do) shares the one lock.
-_HELD: dict[Path, tuple[IO[str], int]] = {}
+_HELD: dict[Path, tuple[IO[str], int, bool]] = {}
 
 
 def remove_partials(folder: Path) -> list[Path]:
-    """Delete the temporary files a killed writer left in ``folder`` (and in
-    its direct subfolders, such as ``samples/``); return their paths."""
+    """Delete the temporary files gankit's writers left in ``folder`` and in
+    its direct subfolders (``samples/``), except those of another run folder
+    nested in it; return their paths."""
+    places = [folder] + [
+        d for d in folder.iterdir() if d.is_dir() and not (d / LOCK_NAME).exists()
+    ]
     removed = []
-    for pattern in PARTIAL_GLOBS:
-        for p in folder.glob(pattern):
-            if p.is_file():
+    for place in places:
+        for p in place.iterdir():
+            if PARTIAL_NAME.match(p.name) and p.is_file():
                 p.unlink(missing_ok=True)
                 removed.append(p)
-    return removed
+    return sorted(removed)
 
 
 @contextlib.contextmanager
@@ -110,31 +133,47 @@ def claimed(path: str | os.PathLike[str]) -> Iterator[Path]:
     folder = run_folder(path)
     key = folder.resolve()
     if key in _HELD:
-        f, n = _HELD[key]
-        _HELD[key] = (f, n + 1)
+        f, n, locked = _HELD[key]
+        _HELD[key] = (f, n + 1, locked)
     else:
         f = open(folder / LOCK_NAME, "a+", encoding="ascii")  # noqa: SIM115
-        if not _try_lock(f):
-            f.seek(0)
-            holder = f.read().strip() or "unknown"
+        try:
+            locked = _try_lock(f)
+        except OSError as exc:  # no locking here: use the folder, but say so
+            locked = None
+            warnings.warn(
+                f"{folder} cannot be locked ({exc.strerror or exc}); make sure no "
+                "other trainer uses it at the same time",
+                RuntimeWarning,
+                stacklevel=3,
+            )
+        if locked is False:
+            holder = _holder(f)
             f.close()
             raise RunFolderBusyError(
                 f"{folder} is in use by another trainer (process {holder}); "
                 "wait for it to finish or stop it, or give this run another folder"
             )
-        f.seek(0)
-        f.truncate()
-        f.write(f"{os.getpid()}\n")
-        f.flush()
-        remove_partials(folder)
-        _HELD[key] = (f, 1)
+        try:
+            f.seek(0)
+            f.truncate()
+            f.write(f"{os.getpid()}\n")
+            f.flush()
+            remove_partials(folder)
+        except BaseException:
+            if locked:
+                _unlock(f)
+            f.close()
+            raise
+        _HELD[key] = (f, 1, bool(locked))
     try:
         yield folder
     finally:
-        f, n = _HELD[key]
+        f, n, locked = _HELD[key]
         if n > 1:
-            _HELD[key] = (f, n - 1)
+            _HELD[key] = (f, n - 1, locked)
         else:
             del _HELD[key]
-            _unlock(f)
+            if locked:
+                _unlock(f)
             f.close()

@@ -51,6 +51,20 @@ def test_the_handlers_are_put_back_after_the_block():
     assert {s: signal.getsignal(s) for s in STOP_SIGNALS} == before
 
 
+@pytest.mark.skipif(not hasattr(signal, "SIGHUP"), reason="no SIGHUP here")
+def test_a_signal_the_process_ignores_stays_ignored():
+    # nohup starts a run with SIGHUP ignored: closing the terminal must not stop it
+    before = signal.signal(signal.SIGHUP, signal.SIG_IGN)
+    try:
+        with StopSignals() as stop:
+            assert signal.getsignal(signal.SIGHUP) is signal.SIG_IGN
+            os.kill(os.getpid(), signal.SIGHUP)
+            assert stop.received is None
+        assert signal.getsignal(signal.SIGHUP) is signal.SIG_IGN
+    finally:
+        signal.signal(signal.SIGHUP, before)
+
+
 def test_off_the_main_thread_nothing_is_installed():
     before = signal.getsignal(signal.SIGTERM)
     seen = []

@@ -89,6 +89,47 @@ def test_taking_a_folder_removes_the_partial_files_a_killed_writer_left(tmp_path
         assert all(p.read_bytes() == b"whole" for p in kept)
 
 
+def test_only_gankits_own_partial_files_are_removed(tmp_path):
+    # another program's temporary file, and a run folder nested in this one
+    # whose trainer may be writing right now
+    foreign = tmp_path / ".download.partial"
+    nested = tmp_path / "exp1"
+    nested.mkdir()
+    (nested / LOCK_NAME).touch()
+    live = nested / ".checkpoint.pt.1234abcd.partial"
+    for p in (foreign, live):
+        p.write_bytes(b"someone else's")
+    with claimed(tmp_path):
+        assert foreign.exists() and live.exists()
+
+
+def test_a_failed_claim_releases_the_lock(tmp_path, monkeypatch):
+    import gankit.runfolder
+
+    def broken(folder):
+        raise PermissionError("cannot list the folder")
+
+    monkeypatch.setattr(gankit.runfolder, "remove_partials", broken)
+    with pytest.raises(PermissionError), claimed(tmp_path):
+        pass
+    monkeypatch.undo()
+    with claimed(tmp_path):  # not refused as held by this very process
+        pass
+
+
+def test_a_file_system_that_cannot_lock_is_used_with_a_warning(tmp_path, monkeypatch):
+    import errno
+
+    import gankit.runfolder
+
+    def no_locks(fd, op):
+        raise OSError(errno.ENOLCK, "No locks available")
+
+    monkeypatch.setattr(gankit.runfolder.fcntl, "flock", no_locks)
+    with pytest.warns(RuntimeWarning, match="cannot be locked"), claimed(tmp_path):
+        pass
+
+
 def test_remove_partials_names_what_it_removed(tmp_path):
     p = tmp_path / ".checkpoint.pt.00000000.partial"
     p.touch()
