@@ -95,7 +95,17 @@ def setup(device: torch.device, timeout: timedelta = DEFAULT_TIMEOUT) -> Ranks:
             torch.cuda.set_device(device)
         backend = "nccl" if device.type == "cuda" else "gloo"
         dist.init_process_group(backend, timeout=timeout)
+    global _host_group
+    if _host_group is None and dist.get_backend() != "gloo":
+        # Host-side agreements (largest) go over gloo, between the CPUs: on
+        # NCCL they would make each host wait for its GPU at every step.
+        _host_group = dist.new_group(backend="gloo", timeout=timeout)
     return Ranks(dist.get_rank(), dist.get_world_size(), device)
+
+
+# The gloo group of this process's NCCL job, made once by setup (None on gloo
+# jobs, whose default group is already one between the CPUs).
+_host_group: Any = None
 
 
 class _Replicated(DistributedDataParallel):
@@ -155,8 +165,8 @@ def largest(value: int, ranks: Ranks) -> int:
     stop signal, so that all stop after the same step."""
     if not ranks.distributed:
         return value
-    t = torch.tensor([value], device=ranks.device)
-    dist.all_reduce(t, op=dist.ReduceOp.MAX)
+    t = torch.tensor([value])  # on the CPU: the ranks' hosts agree, no GPU waits
+    dist.all_reduce(t, op=dist.ReduceOp.MAX, group=_host_group)
     return int(t.item())
 
 
@@ -172,5 +182,7 @@ def barrier(ranks: Ranks) -> None:
 
 def shutdown() -> None:
     """Leave the process group, if this process joined one."""
+    global _host_group
     if dist.is_available() and dist.is_initialized():
-        dist.destroy_process_group()
+        dist.destroy_process_group()  # every group, the host group included
+    _host_group = None

@@ -30,6 +30,7 @@ from . import distributed
 from .batches import BatchOrder, checked_training_data
 from .callbacks import Callback, FigureSums, History
 from .checkpoint import load_checkpoint, save_checkpoint
+from .checks import check_latent
 from .config import GANConfig
 from .data import ImageData, to_uint8
 from .discriminator import Discriminator
@@ -37,7 +38,7 @@ from .divergence import DivergenceGuard, TrainingDivergedError
 from .ema import EMA
 from .fast import StepRunner
 from .generator import Generator, sample_z
-from .interrupt import StopSignals, TrainingInterrupted, signal_name
+from .interrupt import StopSignals, TrainingInterrupted
 from .modes import evaluating
 from .resume import load_trainer_state, resumed_config, trainer_state
 from .runfolder import claimed, run_folder
@@ -132,7 +133,7 @@ class Trainer:
             )
             for m, lr in ((g, cfg.lr_g), (d, cfg.lr_d))
         )
-        self.ema = EMA(self.generator, cfg.ema_decay) if cfg.ema_decay else None
+        self.ema = None if cfg.ema_decay is None else EMA(self.generator, cfg.ema_decay)
         # What the step trains: the models, or with several processes their
         # DistributedDataParallel wrappers, which average the gradients.
         replicas: tuple[nn.Module, nn.Module] = (self.generator, self.discriminator)
@@ -150,6 +151,7 @@ class Trainer:
             memory_format=self.memory_format,
             precision=precision,
         )
+        self.precision = precision
         self.noise = torch.Generator(self.device).manual_seed(cfg.seed + 1)
         fixed = torch.Generator().manual_seed(cfg.seed + 2)
         self.fixed_z = sample_z(cfg.n_fixed, cfg.z_dim, generator=fixed).to(self.device)
@@ -158,6 +160,16 @@ class Trainer:
         self.figures = FigureSums()
         checkpoint = self.out_dir / CHECKPOINT_NAME if self.out_dir else None
         self.guard = DivergenceGuard((self.generator, self.discriminator), checkpoint)
+
+    @property
+    def step_fn(self) -> StepFn:
+        """The training step: :func:`train_step`, or the one given; settable."""
+        return self.runner.step_fn
+
+    @step_fn.setter
+    def step_fn(self, fn: StepFn) -> None:
+        self.runner.step_fn = fn
+        self.runner.reset()  # a graph recorded the old step
 
     @property
     def steps_per_epoch(self) -> int:
@@ -200,11 +212,12 @@ class Trainer:
                 self._one_step()
                 bar.update(1)
                 self._after_step(target, bar)
-                stop = distributed.largest(signals.received or 0, self.ranks)
-                if stop:
+                if stop := distributed.largest(signals.received or 0, self.ranks):
                     self._stop(stop)
-            if self.out_dir is not None:
-                self.save()
+            path = self.save() if self.out_dir is not None else None
+            # A signal during that last save: the run is whole, but say so.
+            if stop := distributed.largest(signals.received or 0, self.ranks):
+                self._stop(stop, saved=path)
         for cb in self.callbacks:
             cb.on_end(self)
         return self.history
@@ -223,14 +236,11 @@ class Trainer:
         if self.out_dir is not None and self.step % cfg.checkpoint_every == 0:
             self.save()
 
-    def _stop(self, signum: int) -> None:
-        path = self.save() if self.out_dir is not None else None
-        done = (
-            f"saved step {self.step} to {path}"
-            if path
-            else (f"{signal_name(signum)}: stopped after step {self.step}")
-        )
-        raise TrainingInterrupted(done, signum=signum, step=self.step, path=path)
+    def _stop(self, signum: int, saved: Path | None = None) -> None:
+        path = saved or (self.save() if self.out_dir is not None else None)
+        step = self.step
+        done = f"saved step {step} to {path}" if path else f"stopped after step {step}"
+        raise TrainingInterrupted(done, signum=signum, step=step, path=path)
 
     def _holding_folder(self) -> AbstractContextManager[Any]:
         if self.out_dir is None or not self.ranks.is_main:
@@ -293,6 +303,8 @@ class Trainer:
         if z is None:
             n = n if n is not None else self.config.n_fixed
             z = sample_z(n, self.config.z_dim, device=self.device)
+        elif z is not self.fixed_z:  # a caller's: checked, as input entering
+            check_latent(z, self.config.z_dim)
         with evaluating(model):
             return model(z.to(self.device))
 

@@ -19,6 +19,7 @@ from gankit import (
     load_checkpoint,
     synthetic_dataset,
 )
+from gankit.interrupt import TrainingInterrupted
 from gankit.step import train_step
 from gankit.trainer import CHECKPOINT_NAME
 
@@ -210,7 +211,7 @@ def test_an_update_that_leaves_the_weights_infinite_is_caught_at_its_step(
         cfg, shapes, device="cpu", progress=False, out_dir=tmp_path, step_fn=train_step
     )
     trainer.fit(1)
-    trainer.runner.step_fn = poisoning_step
+    trainer.step_fn = poisoning_step
     with pytest.raises(
         TrainingDivergedError, match="weights became NaN or inf.*step 2"
     ):
@@ -283,3 +284,67 @@ def test_an_out_dir_that_cannot_be_a_folder_fails_before_training(
 def test_the_out_dir_is_made_when_the_trainer_is(tmp_path, shapes, tiny_cfg):
     Trainer(tiny_cfg, shapes, device="cpu", progress=False, out_dir=tmp_path / "a/b")
     assert (tmp_path / "a" / "b").is_dir()
+
+
+def test_sigterm_without_a_folder_stops_after_the_step_saving_nothing(shapes, tiny_cfg):
+    def terminate(trainer, metrics):
+        if trainer.step == 2:
+            os.kill(os.getpid(), signal.SIGTERM)
+
+    trainer = Trainer(
+        tiny_cfg,
+        shapes,
+        device="cpu",
+        progress=False,
+        callbacks=[LambdaCallback(on_step=terminate)],
+    )
+    with pytest.raises(TrainingInterrupted, match="stopped after step 2") as stop:
+        trainer.fit(10)
+    assert (stop.value.signum, stop.value.step, stop.value.path) == (
+        signal.SIGTERM,
+        2,
+        None,
+    )
+    assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL
+
+
+def test_a_signal_during_the_last_save_is_still_reported(
+    tmp_path, shapes, tiny_cfg, monkeypatch
+):
+    import gankit.trainer
+
+    write = gankit.trainer.save_checkpoint
+
+    def save_while_signalled(state, path):
+        os.kill(os.getpid(), signal.SIGTERM)  # the scheduler's word arrives
+        return write(state, path)
+
+    monkeypatch.setattr(gankit.trainer, "save_checkpoint", save_while_signalled)
+    trainer = Trainer(tiny_cfg, shapes, device="cpu", progress=False, out_dir=tmp_path)
+    with pytest.raises(TrainingInterrupted, match="saved step 3 to") as stop:
+        trainer.fit(3)
+    assert stop.value.exit_status == 128 + signal.SIGTERM
+    assert load_checkpoint(tmp_path / CHECKPOINT_NAME)["step"] == 3
+
+
+def test_a_second_trainer_in_the_same_process_may_resume_the_folder(
+    tmp_path, shapes, tiny_cfg, train
+):
+    # A notebook keeps the first trainer alive: the lock is held only while
+    # a trainer trains or saves, so the resumed one is not refused.
+    first = train(tiny_cfg, shapes, 2, out_dir=tmp_path)
+    again = Trainer.from_checkpoint(
+        tmp_path / CHECKPOINT_NAME,
+        shapes,
+        device="cpu",
+        progress=False,
+        out_dir=tmp_path,
+    )
+    again.fit(3)
+    assert (first.step, again.step) == (2, 3)
+
+
+def test_sample_refuses_a_latent_batch_outside_the_cube(shapes, tiny_cfg):
+    trainer = Trainer(tiny_cfg, shapes, device="cpu", progress=False)
+    with pytest.raises(ValueError, match=r"z must lie in \[-1, 1\]"):
+        trainer.sample(z=torch.full((2, tiny_cfg.z_dim), 2.0))
