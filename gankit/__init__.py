@@ -23,7 +23,7 @@ kit never imports a lesson, and no lesson imports another.
 Building blocks that are not exported stay reachable in their modules, as the
 chapters show them: ``gankit.generator.up_block``, ``gankit.step.
 discriminator_update`` and ``generator_updates``, ``gankit.metrics.generate``,
-``gankit.shipped.pretrained_manifest``, ``gankit.cli.main``.
+``gankit.shipped.pretrained_paths``, ``gankit.cli.main``.
 """
 
 from . import cli as cli  # the command line, run in-process by chapter 5
@@ -36,6 +36,7 @@ from .data import DatasetNotFoundError, ImageData, load_dataset, synthetic_datas
 from .discriminator import Discriminator
 from .generator import Generator, sample_z
 from .init import init_weights
+from .interrupt import TrainingInterrupted
 from .losses import discriminator_loss, generator_loss
 from .metrics import ModeCollapseWarning, evaluate, evaluate_images
 from .monitor import EvaluationCallback
@@ -47,6 +48,7 @@ from .pictures import (
     show_grid,
     side_by_side,
 )
+from .runfolder import RunFolderBusyError
 from .shipped import export_generator, pretrained, pretrained_manifest
 from .step import train_step
 from .trainer import Trainer, TrainingDivergedError
@@ -71,6 +73,8 @@ __all__ = [
     "LambdaCallback",
     "History",
     "TrainingDivergedError",
+    "TrainingInterrupted",
+    "RunFolderBusyError",
     # data
     "ImageData",
     "load_dataset",

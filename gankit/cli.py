@@ -22,6 +22,7 @@ from typing import Any
 
 import torch
 
+from .callbacks import Callback
 from .checkpoint import CheckpointError, load_checkpoint, load_generator
 from .config import DATASET_CHANNELS, GANConfig
 from .data import DatasetNotFoundError, load_dataset
@@ -31,7 +32,7 @@ from .generator import sample_z
 from .interrupt import TrainingInterrupted, signal_name
 from .pictures import save_grid
 from .runfolder import RunFolderBusyError, claimed
-from .trainer import CHECKPOINT_NAME, Callback, Trainer, TrainingDivergedError
+from .trainer import CHECKPOINT_NAME, Trainer, TrainingDivergedError
 
 
 class GridWriter(Callback):
@@ -138,7 +139,7 @@ def _evaluate(args: argparse.Namespace) -> int:
     import json
 
     from .metrics import evaluate, format_figures
-    from .trainer import resolve_device
+    from .runtime import resolve_device
 
     dataset = args.dataset or load_checkpoint(args.checkpoint)["config"]["dataset"]
     g = load_generator(args.checkpoint, use_ema=not args.no_ema)

@@ -27,13 +27,13 @@ import contextlib
 import warnings
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
-from typing import Any
+from typing import Any, Literal
 
 import torch
 from torch import Tensor, nn
 
 from .config import GANConfig
-from .step import train_step
+from .step import StepFn, train_step
 
 
 def _state_tensors(
@@ -66,7 +66,7 @@ class GraphedStep:
         opt_g: torch.optim.Optimizer,
         opt_d: torch.optim.Optimizer,
         cfg: GANConfig,
-        step_fn: Callable[..., dict[str, Tensor]] = train_step,
+        step_fn: StepFn = train_step,
         warmup: int = 3,
         memory_format: torch.memory_format = torch.contiguous_format,
         autocast: Callable[[], AbstractContextManager[Any]] = contextlib.nullcontext,
@@ -119,7 +119,7 @@ def try_graph(
     opt_g: torch.optim.Optimizer,
     opt_d: torch.optim.Optimizer,
     cfg: GANConfig,
-    step_fn: Callable[..., dict[str, Tensor]] = train_step,
+    step_fn: StepFn = train_step,
     memory_format: torch.memory_format = torch.contiguous_format,
     autocast: Callable[[], AbstractContextManager[Any]] = contextlib.nullcontext,
 ) -> GraphedStep | None:
@@ -161,7 +161,7 @@ class StepRunner:
 
     def __init__(
         self,
-        step_fn: Callable[..., dict[str, Tensor]],
+        step_fn: StepFn,
         models: tuple[nn.Module, nn.Module],
         optimizers: tuple[torch.optim.Optimizer, torch.optim.Optimizer],
         cfg: GANConfig,
@@ -172,14 +172,15 @@ class StepRunner:
     ) -> None:
         if precision not in ("fp32", "bf16"):
             raise ValueError(f"precision must be 'fp32' or 'bf16', got {precision!r}")
-        self.step_fn, self.models, self.optimizers, self.cfg = (
-            step_fn,
-            models,
-            optimizers,
-            cfg,
-        )
-        self.graph, self.memory_format, self.precision = graph, memory_format, precision
-        self.graphed: GraphedStep | None | bool = None  # False: capture failed
+        self.step_fn = step_fn
+        self.models = models
+        self.optimizers = optimizers
+        self.cfg = cfg
+        self.graph = graph
+        self.memory_format = memory_format
+        self.precision = precision
+        # None until the first call captures it; False where capture failed.
+        self.graphed: GraphedStep | Literal[False] | None = None
 
     def autocast(self) -> AbstractContextManager[Any]:
         """The context each step runs in: autocast to bfloat16 under

@@ -23,7 +23,7 @@ if TYPE_CHECKING:  # matplotlib loads only when something is drawn
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
-    from .trainer import History
+    from .callbacks import History
 
 
 def _as_float(images: Tensor) -> Tensor:

@@ -15,9 +15,7 @@ gets to see and measure its result. A shipped generator is two files in
 
 :func:`export_generator` writes both from a training checkpoint::
 
-    from gankit import load_generator
-    from gankit.metrics import evaluate
-    from gankit import export_generator
+    from gankit import evaluate, export_generator, load_generator
 
     ckpt = "runs/mnist/checkpoint.pt"
     figures = evaluate(load_generator(ckpt), "mnist", n=10_000)

@@ -135,7 +135,7 @@ export run run_bf16 epoch train epochs out
 export -f compare_fd train_longer ship chapters
 
 step gpu_tests 150 python -m pytest -q -rs -p no:cacheprovider \
-    tests/test_fast.py tests/test_trainer.py
+    tests/test_fast.py tests/test_trainer.py tests/test_ema.py tests/test_runtime.py
 wanted train_20ep && timed_20ep train_20ep "$run" &&
     cp "$run/checkpoint.pt" "$run/step$((20 * epoch)).pt"
 wanted train_20ep_bf16 &&

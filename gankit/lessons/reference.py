@@ -50,7 +50,7 @@ def reference_steps(
 
     The caller decides when to stop (``itertools.islice``, ``break``) and may
     measure or save the networks between steps. The networks come from
-    :func:`gankit.build_models` (seeded by ``cfg.seed``); the DataLoader's
+    :func:`gankit.step.build_models` (seeded by ``cfg.seed``); the DataLoader's
     shuffling and the noise come from the global random generator, as in the
     example. Epochs follow one another; the last, incomplete batch of each is
     dropped.
