@@ -121,9 +121,7 @@ class Trainer:
         cuda = self.device.type == "cuda"
         # No CUDA graph across processes: DistributedDataParallel averages the
         # gradients from host-side autograd hooks, which replaying skips.
-        self.fast = (
-            cuda if fast is None else (fast and cuda)
-        ) and not ranks.distributed
+        self.fast = cuda and fast is not False and not ranks.distributed
         # One fused kernel per update on a GPU; capturable keeps Adam's step
         # count on the device so that a CUDA graph can replay the update.
         self.optimizer_flags = {"fused": cuda, "capturable": self.fast}
@@ -136,14 +134,15 @@ class Trainer:
         self.ema = None if cfg.ema_decay is None else EMA(self.generator, cfg.ema_decay)
         # What the step trains: the models, or with several processes their
         # DistributedDataParallel wrappers, which average the gradients.
-        replicas: tuple[nn.Module, nn.Module] = (self.generator, self.discriminator)
+        replicas: tuple[nn.Module, nn.Module] = (g, d)
         if ranks.distributed:
             replicas = (
-                distributed.replicate(self.generator, ranks, sync_bn),
-                distributed.replicate(self.discriminator, ranks, sync_bn),
+                distributed.replicate(g, ranks, sync_bn),
+                distributed.replicate(d, ranks, sync_bn),
             )
+        step = step_fn if step_fn is not None else train_step
         self.runner = StepRunner(
-            step_fn if step_fn is not None else train_step,
+            step,
             replicas,
             (self.opt_g, self.opt_d),
             cfg,
