@@ -9,7 +9,7 @@ The kit's modules in layers, lowest first. A module imports only from its own
 layer or below, type-only imports aside, and nothing imports in a circle
 (``tests/test_layers.py`` checks this table against the code):
 
-0. foundations: config, checks, modes, runtime, distributed, interrupt, runfolder
+0. base: config, checks, modes, runtime, distributed, interrupt, atomic, runfolder
 1. data and models: data, init, generator, discriminator, losses
 2. the step: step, fast, batches, ema, callbacks, divergence
 3. saving: checkpoint, resume

@@ -18,11 +18,12 @@ import json
 import os
 import pickle
 import re
-import secrets
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import torch
+
+from .atomic import temporary_beside
 
 if TYPE_CHECKING:  # the models import this module's neighbours; typing only
     from .generator import Generator
@@ -54,7 +55,7 @@ def save_checkpoint(payload: dict[str, Any], path: str | os.PathLike[str]) -> Pa
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     payload = {"format": FORMAT, "format_version": FORMAT_VERSION, **payload}
-    tmp = _temporary_beside(path)
+    tmp = temporary_beside(path)
     try:
         with open(tmp, "wb") as f:
             torch.save(payload, f)
@@ -65,22 +66,6 @@ def save_checkpoint(payload: dict[str, Any], path: str | os.PathLike[str]) -> Pa
         Path(tmp).unlink(missing_ok=True)
         raise
     return path
-
-
-def _temporary_beside(path: Path) -> Path:
-    """A new, empty file in ``path``'s folder, to be renamed over ``path``.
-
-    Created as a plain new file would be (the umask decides its mode), not
-    private to its owner as ``tempfile.mkstemp`` makes it.
-    """
-    for _ in range(100):
-        tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.partial")
-        try:
-            os.close(os.open(tmp, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o666))
-        except FileExistsError:
-            continue
-        return tmp
-    raise FileExistsError(f"no free temporary name beside {path}")
 
 
 def file_sha256(path: str | os.PathLike[str]) -> str:
@@ -107,10 +92,10 @@ def save_weights(
     manifest_path.parent.mkdir(parents=True, exist_ok=True)
     tmp_weights, tmp_manifest = None, None
     try:
-        tmp_weights = _temporary_beside(weights)
+        tmp_weights = temporary_beside(weights)
         tmp_weights.write_bytes(save(tensors, metadata={"format": format}))
         full = {**manifest, "sha256": file_sha256(tmp_weights)}
-        tmp_manifest = _temporary_beside(manifest_path)
+        tmp_manifest = temporary_beside(manifest_path)
         tmp_manifest.write_text(json.dumps(full, indent=2) + "\n")
         os.replace(tmp_weights, weights)
         os.replace(tmp_manifest, manifest_path)

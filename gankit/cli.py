@@ -15,6 +15,7 @@ and ``samples/latest.png``).
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 from dataclasses import replace
 from pathlib import Path
@@ -281,7 +282,7 @@ def main(argv: list[str] | None = None) -> int:
         # Ctrl-C, SIGTERM or SIGHUP: the step finished and the trainer saved.
         how = (
             "interrupted"
-            if exc.signum in (None, 2)
+            if exc.signum in (None, signal.SIGINT)
             else (f"stopped by {signal_name(exc.signum)}")
         )
         print(f"{how}; {exc}", file=sys.stderr)

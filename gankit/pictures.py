@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 import torch
 from torch import Tensor
 
+from .atomic import temporary_beside
 from .checks import check_range
 from .data import to_signed_unit
 
@@ -89,7 +90,7 @@ def save_grid(
     if path.is_dir():
         raise ValueError(f"{path} is a folder; give the PNG file's path")
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.partial")
+    tmp = temporary_beside(path)
     try:
         save_image(grid, tmp, format="png")
         os.replace(tmp, path)

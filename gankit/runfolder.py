@@ -10,8 +10,8 @@ process id there, so a second trainer on the same folder fails at once with a
 message naming the holder. The operating system drops the lock when the
 holder's process ends, however it ends, so a lock left by a killed run never
 blocks a resume. Whoever takes the folder also removes the temporary files
-that gankit's writers killed mid-write left behind (a checkpoint's
-``.checkpoint.pt.<8 hex digits>.partial``, a grid's ``.<name>.png.partial``):
+that gankit's writers killed mid-write left behind
+(``.checkpoint.pt.<8 hex digits>.partial``, named by :mod:`gankit.atomic`):
 they are never a checkpoint, and only the holder of the lock writes them.
 Another run folder inside this one (one with its own lock file) is left alone.
 On a file system that cannot lock at all, the folder is used with a warning.
@@ -21,11 +21,12 @@ from __future__ import annotations
 
 import contextlib
 import os
-import re
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
 from typing import IO
+
+from .atomic import PARTIAL_NAME
 
 try:
     import fcntl
@@ -34,9 +35,6 @@ except ImportError:  # Windows
     import msvcrt
 
 LOCK_NAME = ".gankit.lock"
-#: How gankit's atomic writers name a file until it is complete: checkpoints
-#: (gankit.checkpoint) and grids (gankit.pictures).
-PARTIAL_NAME = re.compile(r"^\..+(\.[0-9a-f]{8}|\.png)\.partial$")
 #: Where on Windows the lock byte lies: past the process id written at the
 #: start of the file, which a mandatory lock would keep others from reading.
 _WINDOWS_LOCK_OFFSET = 1 << 20

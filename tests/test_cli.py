@@ -264,7 +264,7 @@ def test_after_a_hard_kill_the_lock_is_free_and_the_leftovers_are_cleaned(
     # into place only when whole)
     leftovers = [
         out / ".checkpoint.pt.0badc0de.partial",
-        out / "samples/.a.png.partial",
+        out / "samples/.a.png.5e1f00aa.partial",
     ]
     for p in leftovers:
         p.write_bytes(b"half a file")

@@ -76,7 +76,7 @@ def test_a_claim_inside_a_claim_of_this_process_shares_the_lock(tmp_path):
 def test_taking_a_folder_removes_the_partial_files_a_killed_writer_left(tmp_path):
     stale = [
         tmp_path / ".checkpoint.pt.3f9a01bc.partial",
-        tmp_path / "samples" / ".latest.png.partial",
+        tmp_path / "samples" / ".latest.png.5e1f00aa.partial",
     ]
     stale[1].parent.mkdir()
     for p in stale:
