@@ -1,6 +1,6 @@
 """Static checks of the book: its configuration and its committed notebooks.
 
-Nothing is executed here (nbval runs the chapters, tests/test_browser.py opens
+Nothing is executed here (nbval runs the chapters, tests/browser/ opens
 the built pages); these checks read files and take well under a second.
 """
 
