@@ -18,7 +18,18 @@ import yaml
 ROOT = Path(__file__).resolve().parents[2]
 CONFIG = yaml.safe_load((ROOT / "_config.yml").read_text())
 TOC = yaml.safe_load((ROOT / "_toc.yml").read_text())
-PAGES = [TOC["root"]] + [entry["file"] for entry in TOC["chapters"]]
+
+
+def toc_files(entry: dict) -> list[str]:
+    """Every `file` of a _toc.yml entry and of the entries below it."""
+    files = [entry["file"]] if "file" in entry else []
+    for key in ("chapters", "sections", "parts"):
+        for child in entry.get(key, []):
+            files += toc_files(child)
+    return files
+
+
+PAGES = [TOC["root"], *toc_files(TOC)]
 
 CHROMIUM_ARGS = [
     "--headless",
