@@ -2,8 +2,9 @@
 
     python scripts/clean_notebooks.py book/*.ipynb
 
-Keeps the outputs of cells whose source contains ``# NBVAL_CHECK_OUTPUT``
-(text only: images and widget views are dropped), numbers those cells 1, 2, 3...
+Keeps the outputs of the cells nbval compares, those tagged
+``nbval-check-output`` (the older ``# NBVAL_CHECK_OUTPUT`` comment counts too),
+text only: images and widget views are dropped. Numbers those cells 1, 2, 3...
 and clears every other execution count,
 and removes per-run metadata. Run it after executing a chapter to capture
 the outputs that nbval will compare.
@@ -16,8 +17,14 @@ from pathlib import Path
 
 import nbformat
 
-MARK = "NBVAL_CHECK_OUTPUT"
+TAG = "nbval-check-output"
+COMMENT = "NBVAL_CHECK_OUTPUT"
 TEXT_TYPES = ("text/plain",)
+
+
+def is_checked(cell: nbformat.NotebookNode) -> bool:
+    """Whether nbval compares this cell's output: the tag, or the old comment."""
+    return TAG in cell.metadata.get("tags", []) or COMMENT in cell.source
 
 
 def clean(path: Path) -> bool:
@@ -30,7 +37,7 @@ def clean(path: Path) -> bool:
         if cell.cell_type != "code":
             continue
         cell.execution_count = None
-        if MARK not in cell.source:
+        if not is_checked(cell):
             cell.outputs = []
             continue
         # nbval refuses a cell with outputs but no execution count ("Unrun

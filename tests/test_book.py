@@ -26,7 +26,9 @@ else:  # pragma: no cover
 ROOT = Path(__file__).resolve().parents[1]
 CONFIG = yaml.safe_load((ROOT / "_config.yml").read_text())
 TOC = yaml.safe_load((ROOT / "_toc.yml").read_text())
-MARK = "NBVAL_CHECK_OUTPUT"
+# nbval compares the outputs of cells with this tag (or the older comment).
+CHECK_TAG = "nbval-check-output"
+CHECK_COMMENT = "NBVAL_CHECK_OUTPUT"
 # Chapters show gankit's code; a helper longer than this belongs in gankit.
 MAX_FUNCTION_LINES = 12
 
@@ -49,6 +51,10 @@ def notebook(page: str) -> nbformat.NotebookNode:
     if not path.exists():
         pytest.skip(f"{path.name} is missing (test_every_page_of_the_toc_exists)")
     return nbformat.read(path, as_version=4)
+
+
+def is_checked(cell: nbformat.NotebookNode) -> bool:
+    return CHECK_TAG in cell.metadata.get("tags", []) or CHECK_COMMENT in cell.source
 
 
 def code_cells(nb: nbformat.NotebookNode) -> list[nbformat.NotebookNode]:
@@ -146,7 +152,7 @@ def test_only_checked_cells_keep_outputs_and_those_are_text(page):
     # on a cell with reference outputs, so checked cells are numbered 1, 2, 3...
     checked = 0
     for cell in code_cells(notebook(page)):
-        if MARK not in cell.source:
+        if not is_checked(cell):
             assert cell.execution_count is None
             assert cell.outputs == [], f"outputs left in: {cell.source[:60]!r}"
             continue
