@@ -10,6 +10,7 @@ Chapter  Module           What it holds
 all      ``profiles``     How much each chapter trains (``GANKIT_PROFILE``).
 all      ``notebook``     ``show_source`` and ``glue``, for the pages.
 1        ``warmup``       The ticket game: a 1-D forger and the door judging it.
+1, 6     ``inpage``       Widgets with a twin that runs in the built page.
 2        ``toy2d``        A toy GAN on a ring of Gaussians, and the theory's checks.
 3        ``transposed``   Transposed convolution computed by hand, three ways.
 3, 4     ``summary``      Layer tables: each layer's output shape and parameters.

@@ -21,6 +21,7 @@ from ``z0`` to ``z1``:
 from __future__ import annotations
 
 import io
+from pathlib import Path
 
 import torch
 from torch import Tensor, nn
@@ -229,3 +230,57 @@ def png_bytes(images: Tensor, nrow: int | None = None, scale: int = 3) -> bytes:
     buffer = io.BytesIO()
     picture.save(buffer, format="png")
     return buffer.getvalue()
+
+
+def explorer_config(
+    seed_a: dict[str, float],
+    seed_b: dict[str, float],
+    mix: dict[str, float],
+    mode: str,
+    generator: nn.Module,
+    assets: dict[str, dict] | None,
+    scale: int = 4,
+) -> dict:
+    """The settings of :func:`explorer_strip` for the explorer's in-page twin.
+
+    ``book/_static/gankit/explorer.js`` draws the same strip in the reader's
+    browser: the seeds' vectors (:func:`seeded_z`), the point at ``mix`` on
+    the path (:func:`mix_seeds`), the shipped generator exported to ONNX.
+    ``seed_a``, ``seed_b`` and ``mix`` are the sliders' ``value, min, max,
+    step``; ``assets`` are the manifests of the model and the runtime,
+    ``{"model": ..., "runtime": ...}`` (None outside the book: the twin then
+    says it cannot run).
+    """
+    if mode not in MODES:
+        raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
+    model = (assets or {}).get("model") or {}
+    runtime = (assets or {}).get("runtime") or {}
+    with torch.no_grad(), evaluating(generator):
+        shape = generator(torch.zeros(1, generator.z_dim, device=device_of(generator)))
+    name = Path(model.get("model", "missing.onnx.js")).name.removesuffix(".onnx.js")
+    return {
+        "seed_a": dict(seed_a),
+        "seed_b": dict(seed_b),
+        "mix": dict(mix),
+        "modes": ["slerp", "lerp"],
+        "mode": mode,
+        "z_dim": generator.z_dim,
+        "image_size": shape.shape[-1],
+        "scale": scale,
+        "model": {
+            "name": name,
+            "script": f"models/{model.get('model', 'missing.onnx.js')}",
+            "sha256": model.get("sha256", ""),
+            "bytes": model.get("bytes", 0),
+            "input": model.get("input", {}).get("name", "z"),
+            "output": model.get("output", {}).get("name", "images"),
+        },
+        "runtime": {
+            "module_script": "vendor/onnxruntime-web/ort.wasm.bundle.min.mjs.js",
+            "wasm_script": "vendor/onnxruntime-web/ort-wasm-simd-threaded.wasm.js",
+            "wasm_sha256": runtime.get("wasm_sha256", ""),
+        },
+        "download_bytes": round(
+            (model.get("bytes", 0) + runtime.get("wasm_bytes", 0)) * 4 / 3
+        ),
+    }

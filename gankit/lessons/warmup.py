@@ -16,6 +16,7 @@ Every tensor of tickets has shape ``(N,)``: one number per ticket.
 
 from __future__ import annotations
 
+import inspect
 import math
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -44,9 +45,14 @@ __all__ = [
     "fit_door",
     "play_round",
     "plot_tickets",
+    "ticket_game_config",
     "train_warmup",
     "try_the_door",
 ]
+
+
+DOOR_BETAS = (0.5, 0.999)  # Adam's betas for the door, as the article's DCGAN
+REPORT_SEED = 0  # seeds the forged tickets try_the_door sends by default
 
 
 def _check_tickets(x: Tensor, name: str = "tickets") -> None:
@@ -206,7 +212,7 @@ def fit_door(
     _check_count(steps, "steps")
     _check_count(batch_size, "batch_size")
     door = _new_door(hidden, seed)
-    opt = torch.optim.Adam(door.parameters(), lr=lr, betas=(0.5, 0.999))
+    opt = torch.optim.Adam(door.parameters(), lr=lr, betas=DOOR_BETAS)
     noise = torch.Generator().manual_seed(seed + 1)
     for _ in range(steps):
         z = _noise(batch_size, noise)
@@ -261,7 +267,7 @@ def try_the_door(
     """
     _check_count(n)
     if generator is None:
-        generator = torch.Generator().manual_seed(0)
+        generator = torch.Generator().manual_seed(REPORT_SEED)
     forged = forger.sample(n, generator)  # (n,)
     logits = door(forged)  # (n,)
     loss = generator_loss(logits, kind=kind)
@@ -551,3 +557,47 @@ def animate_warmup(
     anim = FuncAnimation(fig, update, frames=len(shots), interval=interval)
     plt.close(fig)
     return anim
+
+
+def ticket_game_config(
+    mean: dict[str, float],
+    std: dict[str, float],
+    real: TicketDistribution = REAL_TICKETS,
+    grid: Tensor | None = None,
+    door_steps: int = 200,
+) -> dict:
+    """The settings of :func:`play_round` for the game's in-page twin.
+
+    ``book/_static/gankit/ticket-game.js`` plays the same round in the
+    reader's browser: the same door, trained as :func:`fit_door` trains it
+    (its defaults, read from its signature here so the two cannot drift),
+    sent the tickets :func:`try_the_door` sends. ``mean`` and ``std`` are the
+    sliders' ``value, min, max, step``; ``grid`` the evenly spaced shades of
+    the picture (``torch.linspace``).
+    """
+    _check_count(door_steps, "door_steps")
+    if grid is None:
+        grid = torch.linspace(-3.0, 8.0, 221)
+    _check_tickets(grid, "grid")
+    even = torch.linspace(grid[0].item(), grid[-1].item(), len(grid))
+    if len(grid) < 2 or not torch.allclose(grid, even, atol=1e-6):
+        raise ValueError("grid must be evenly spaced, as torch.linspace makes it")
+    fit = inspect.signature(fit_door).parameters
+    sent = inspect.signature(try_the_door).parameters
+    advice = inspect.signature(DoorReport.advice).parameters
+    return {
+        "real": {"mean": real.mean, "std": real.std},
+        "mean": dict(mean),
+        "std": dict(std),
+        "door": {
+            "steps": door_steps,
+            **{k: fit[k].default for k in ("batch_size", "lr", "hidden", "seed")},
+            "betas": list(DOOR_BETAS),
+        },
+        "report": {
+            "n": sent["n"].default,
+            "seed": REPORT_SEED,
+            "tolerance": advice["tolerance"].default,
+        },
+        "grid": {"lo": grid[0].item(), "hi": grid[-1].item(), "n": len(grid)},
+    }

@@ -5,6 +5,7 @@ import torch
 
 from gankit import Generator, sample_z
 from gankit.lessons.latent import (
+    explorer_config,
     explorer_strip,
     generate,
     interpolate,
@@ -198,3 +199,32 @@ def test_bad_input_raises_value_error(call, words):
 def test_interpolation_grid_rejects_mismatched_pairs(generator):
     with pytest.raises(ValueError, match="starts and ends"):
         interpolation_grid(generator, sample_z(3, 16), sample_z(2, 16))
+
+
+def test_the_explorers_page_twin_gets_the_strips_settings_and_the_checksums():
+    generator = Generator(z_dim=100)
+    spec = {"value": 3, "min": 0, "max": 999, "step": 1}
+    mix = {"value": 0.5, "min": 0.0, "max": 1.0, "step": 0.05}
+    model = {
+        "model": "mnist_generator.onnx.js",
+        "sha256": "ab" * 32,
+        "bytes": 10,
+        "input": {"name": "z"},
+        "output": {"name": "images"},
+    }
+    runtime = {"wasm_sha256": "cd" * 32, "wasm_bytes": 20}
+    assets = {"model": model, "runtime": runtime}
+    cfg = explorer_config(spec, spec, mix, "lerp", generator, assets)
+    assert (cfg["seed_a"], cfg["mix"], cfg["mode"]) == (spec, mix, "lerp")
+    assert (cfg["z_dim"], cfg["image_size"]) == (100, 32)
+    assert cfg["model"]["name"] == "mnist_generator"
+    assert cfg["model"]["sha256"] == "ab" * 32
+    assert cfg["runtime"]["wasm_sha256"] == "cd" * 32
+    assert cfg["download_bytes"] == 40  # base64: 4 bytes for every 3
+    # Outside the book there is nothing to check against: the page says so.
+    assert (
+        explorer_config(spec, spec, mix, "slerp", generator, None)["model"]["sha256"]
+        == ""
+    )
+    with pytest.raises(ValueError, match="mode must be one of"):
+        explorer_config(spec, spec, mix, "arc", generator, assets)

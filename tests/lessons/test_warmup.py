@@ -18,6 +18,7 @@ from gankit.lessons.warmup import (
     fit_door,
     play_round,
     plot_tickets,
+    ticket_game_config,
     train_warmup,
     try_the_door,
 )
@@ -206,3 +207,23 @@ def test_train_warmup_puts_the_thread_count_back():
         assert torch.get_num_threads() == 2
     finally:
         torch.set_num_threads(before)
+
+
+def test_the_games_page_twin_gets_play_rounds_own_settings():
+    mean = {"value": 0.0, "min": -2.0, "max": 6.0, "step": 0.1}
+    std = {"value": 1.0, "min": 0.1, "max": 2.5, "step": 0.05}
+    cfg = ticket_game_config(mean, std, grid=torch.linspace(-3.0, 8.0, 221))
+    assert cfg["mean"] == mean and cfg["std"] == std
+    assert cfg["real"] == {"mean": REAL_TICKETS.mean, "std": REAL_TICKETS.std}
+    assert cfg["door"] == {
+        "steps": 200,
+        "batch_size": 256,
+        "lr": 0.05,
+        "hidden": 16,
+        "seed": 0,
+        "betas": [0.5, 0.999],
+    }
+    assert cfg["report"] == {"n": 4096, "seed": 0, "tolerance": 0.02}
+    assert cfg["grid"] == {"lo": -3.0, "hi": 8.0, "n": 221}
+    with pytest.raises(ValueError, match="evenly spaced"):
+        ticket_game_config(mean, std, grid=torch.tensor([0.0, 1.0, 3.0]))
