@@ -21,7 +21,7 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 book: $(STAMP)
-	$(VENV)/bin/jupyter-book build . --path-output . $(BOOKFLAGS)
+	$(PY) scripts/build_book.py $(BOOKFLAGS)
 	@echo "open _build/html/index.html"
 
 test: $(STAMP)
