@@ -170,6 +170,26 @@ def test_only_checked_cells_keep_outputs_and_those_are_text(page):
                 assert out.execution_count == checked
 
 
+# Tags that keep a cell's code off the page, and what only nbval needs to read.
+HIDDEN_INPUT = {"remove-cell", "remove-input", "hide-input"}
+PLUMBING = re.compile(r"\bassert |\bglue\(|NBVAL")
+
+
+@pytest.mark.parametrize("page", PAGES, ids=IDS)
+def test_shown_code_holds_no_checks_for_nbval(page):
+    found = [
+        line.strip()
+        for cell in code_cells(notebook(page))
+        if not HIDDEN_INPUT & set(cell.metadata.get("tags", []))
+        for line in cell.source.splitlines()
+        if PLUMBING.search(line)
+    ]
+    assert found == [], (
+        "checks for nbval go in their own cell tagged remove-cell (remove-input "
+        f"to keep its output), and nbval-check-output replaces the comment: {found}"
+    )
+
+
 @pytest.mark.parametrize("page", PAGES, ids=IDS)
 def test_notebook_keeps_no_widget_state(page):
     assert "widgets" not in notebook(page).metadata
