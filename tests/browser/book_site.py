@@ -86,9 +86,15 @@ def build_book(html: Path) -> None:
 
 
 class Visit:
-    """One page opened in the browser, with what it logged and fetched."""
+    """One page opened in the browser, with what it logged and fetched.
 
-    def __init__(self, context, base_url: str, page_path: str) -> None:
+    ``base_url`` is the served book (``http://127.0.0.1:.../``) or the built
+    folder itself (``file:///.../html/``), as a reader opens it from disk.
+    ``before(page)``, if given, runs before the page loads (to add routes or
+    init scripts; a route added there overrides the offline one).
+    """
+
+    def __init__(self, context, base_url: str, page_path: str, before=None) -> None:
         self.base_url = base_url
         self.url = base_url + page_path + ".html"
         self.console_errors: list[str] = []
@@ -98,6 +104,8 @@ class Visit:
         self.page.on("pageerror", lambda err: self.console_errors.append(str(err)))
         # Behave as offline: anything outside the book is refused and recorded.
         self.page.route("**/*", self._route)
+        if before is not None:
+            before(self.page)
         self.page.goto(self.url, wait_until="load", timeout=RENDER_TIMEOUT_MS)
         self.page.wait_for_load_state("networkidle", timeout=RENDER_TIMEOUT_MS)
 
