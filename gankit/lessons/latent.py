@@ -248,8 +248,9 @@ def explorer_config(
     the path (:func:`mix_seeds`), the shipped generator exported to ONNX.
     ``seed_a``, ``seed_b`` and ``mix`` are the sliders' ``value, min, max,
     step``; ``assets`` are the manifests of the model and the runtime,
-    ``{"model": ..., "runtime": ...}`` (None outside the book: the twin then
-    says it cannot run).
+    ``{"model": ..., "runtime": ...}``: None outside the book, or for a
+    generator other than the shipped one (the exported model); the twin then
+    says why it cannot run and keeps the picture the book was built with.
     """
     if mode not in MODES:
         raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
@@ -283,4 +284,5 @@ def explorer_config(
         "download_bytes": round(
             (model.get("bytes", 0) + runtime.get("wasm_bytes", 0)) * 4 / 3
         ),
+        "unavailable": None if model else "the page has no exported model of it",
     }

@@ -88,6 +88,7 @@
   function loadRuntime(cfg) {
     if (runtime) return runtime;
     runtime = (async () => {
+      if (cfg.unavailable) throw new Error(cfg.unavailable);
       if (typeof WebAssembly !== "object" || typeof WebAssembly.instantiate !== "function") {
         throw new Error("this browser has no WebAssembly");
       }
