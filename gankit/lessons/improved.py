@@ -29,7 +29,10 @@ from ..modes import evaluating
 from ..step import discriminator_update, generator_updates, step_figures
 
 
-def feature_matching_loss(real_features: Tensor, fake_features: Tensor) -> Tensor:
+def feature_matching_loss(
+    real_features: Tensor,
+    fake_features: Tensor,
+) -> Tensor:
     """Squared distance between the mean features of a real and a fake batch:
     ``|| mean_i f(x_i) - mean_j f(G(z_j)) ||^2``.
 
@@ -39,10 +42,13 @@ def feature_matching_loss(real_features: Tensor, fake_features: Tensor) -> Tenso
     Shape:
         - real_features: ``(N, F)``; fake_features: ``(M, F)``. Output: scalar.
     """
-    for name, f in (("real_features", real_features), ("fake_features", fake_features)):
-        if not isinstance(f, Tensor) or f.dim() != 2 or len(f) == 0:
-            shape = tuple(f.shape) if isinstance(f, Tensor) else type(f).__name__
-            raise ValueError(f"{name} must have shape (N, F) with N >= 1, got {shape}")
+    named = (("real_features", real_features), ("fake_features", fake_features))
+    for name, f in named:
+        if not isinstance(f, Tensor):
+            raise ValueError(f"{name} must be a tensor, got {type(f).__name__}")
+        if f.dim() != 2 or len(f) == 0:
+            shape = tuple(f.shape)
+            raise ValueError(f"{name} must be (N, F) with N >= 1, got {shape}")
     if real_features.shape[1] != fake_features.shape[1]:
         raise ValueError(
             "real and fake features must have the same length F, got "
@@ -75,8 +81,8 @@ def feature_matching_step(
     """
     if not callable(getattr(discriminator, "features_of", None)):
         raise ValueError(
-            "feature matching needs a discriminator with a features_of(x) method, "
-            f"got {type(discriminator).__name__}"
+            "feature matching needs a discriminator with a features_of(x) "
+            f"method, got {type(discriminator).__name__}"
         )
     d = discriminator_update(
         generator, discriminator, opt_d, real, z, cfg.label_smoothing
@@ -173,7 +179,6 @@ def largest_singular_values(model: nn.Module) -> dict[str, float]:
             matrix = w.reshape(w.shape[0], -1)  # (out, in * kh * kw)
             sigmas[name] = float(torch.linalg.matrix_norm(matrix, ord=2))
     if not sigmas:
-        raise ValueError(
-            f"{type(model).__name__} has no convolution or linear layer to measure"
-        )
+        what = type(model).__name__
+        raise ValueError(f"{what} has no convolution or linear layer")
     return sigmas

@@ -86,7 +86,7 @@ def slerp(z0: Tensor, z1: Tensor, t: float | Tensor) -> Tensor:
     t = _as_weights(t, z0)  # (T, 1)
     n0, n1 = z0.norm(), z1.norm()
     if n0 == 0 or n1 == 0:
-        raise ValueError("slerp needs non-zero vectors: the angle is undefined at 0")
+        raise ValueError("slerp needs non-zero vectors: no angle at 0")
     # The angle from the unit vectors' difference and sum (Kahan's form): exact
     # at 0 and at pi, where arccos of a rounded cosine (-0.99999976 for z and
     # -z in float32) misses pi by far more than the tolerance below.
@@ -95,13 +95,18 @@ def slerp(z0: Tensor, z1: Tensor, t: float | Tensor) -> Tensor:
     if omega < _PARALLEL:
         return lerp(z0, z1, t.flatten())
     if torch.pi - omega < _PARALLEL:
-        raise ValueError("z0 and z1 point in opposite directions: no unique arc")
+        raise ValueError("opposite directions: no unique arc from z0 to z1")
     w0 = torch.sin((1 - t) * omega) / torch.sin(omega)  # (T, 1)
     w1 = torch.sin(t * omega) / torch.sin(omega)  # (T, 1)
     return w0 * z0 + w1 * z1  # (T, z_dim)
 
 
-def latent_path(z0: Tensor, z1: Tensor, steps: int, mode: str = "slerp") -> Tensor:
+def latent_path(
+    z0: Tensor,
+    z1: Tensor,
+    steps: int,
+    mode: str = "slerp",
+) -> Tensor:
     """``steps`` evenly spaced points from ``z0`` to ``z1`` (both included),
     clamped to the cube [-1, 1] that :func:`sample_z` draws from.
 
@@ -110,7 +115,8 @@ def latent_path(z0: Tensor, z1: Tensor, steps: int, mode: str = "slerp") -> Tens
     bulge past +-1 back onto the cube's faces.
 
     Shape:
-        - z0, z1: ``(z_dim,)`` in [-1, 1]. Output: ``(steps, z_dim)`` in [-1, 1].
+        - z0, z1: ``(z_dim,)`` in [-1, 1].
+        - Output: ``(steps, z_dim)`` in [-1, 1].
     """
     if mode not in MODES:
         raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
@@ -119,7 +125,7 @@ def latent_path(z0: Tensor, z1: Tensor, steps: int, mode: str = "slerp") -> Tens
     _check_pair(z0, z1)
     for name, z in (("z0", z0), ("z1", z1)):
         if not bool((z.abs() <= 1).all()):  # NaN fails this test too
-            raise ValueError(f"{name} must lie in [-1, 1] like sample_z's vectors")
+            raise ValueError(f"{name} must lie in [-1, 1], as sample_z's do")
     t = torch.linspace(0, 1, steps, dtype=z0.dtype, device=z0.device)
     path = lerp(z0, z1, t) if mode == "lerp" else slerp(z0, z1, t)
     return path.clamp(-1.0, 1.0)  # (steps, z_dim)
