@@ -142,7 +142,11 @@ class Forger(nn.Module):
         _check_tickets(z, "z")
         return self.mean + self.std * z  # (N,)
 
-    def sample(self, n: int, generator: torch.Generator | None = None) -> Tensor:
+    def sample(
+        self,
+        n: int,
+        generator: torch.Generator | None = None,
+    ) -> Tensor:
         """``n`` forged tickets from fresh noise. Shape: output ``(n,)``."""
         return self(_noise(n, generator))
 
@@ -173,7 +177,11 @@ class Door(nn.Module):
         super().__init__()
         if hidden < 1:
             raise ValueError(f"hidden must be at least 1, got {hidden}")
-        self.net = nn.Sequential(nn.Linear(1, hidden), nn.Tanh(), nn.Linear(hidden, 1))
+        self.net = nn.Sequential(
+            nn.Linear(1, hidden),
+            nn.Tanh(),
+            nn.Linear(hidden, 1),
+        )
 
     def forward(self, x: Tensor) -> Tensor:
         _check_tickets(x)
@@ -181,7 +189,7 @@ class Door(nn.Module):
         return h.squeeze(1)  # (N,)
 
     def verdict(self, x: Tensor) -> Tensor:
-        """``D(x)``: the probability that each ticket is real, without gradients.
+        """``D(x)``: the probability that each ticket is real, no gradients.
 
         Shape: ``(N,) -> (N,)``, values in (0, 1).
         """
@@ -258,7 +266,7 @@ def try_the_door(
     generator: torch.Generator | None = None,
     kind: str = "non_saturating",
 ) -> DoorReport:
-    """Send ``n`` forged tickets to the door: its verdict and the forger's feedback.
+    """Send ``n`` forgeries to the door: its verdict and the forger's feedback.
 
     The feedback is the gradient of :func:`gankit.losses.generator_loss` with
     respect to the forger's mean and spread. Neither model's ``.grad`` is
@@ -271,7 +279,8 @@ def try_the_door(
     forged = forger.sample(n, generator)  # (n,)
     logits = door(forged)  # (n,)
     loss = generator_loss(logits, kind=kind)
-    grad_mean, grad_log_std = torch.autograd.grad(loss, [forger.mean, forger.log_std])
+    params = [forger.mean, forger.log_std]
+    grad_mean, grad_log_std = torch.autograd.grad(loss, params)
     std = forger.std.item()
     return DoorReport(
         p_real=torch.sigmoid(logits).mean().item(),
@@ -336,7 +345,7 @@ def train_warmup(
     frames: int = 20,
     grid: Tensor | None = None,
 ) -> WarmupHistory:
-    """Play the game for ``steps`` rounds: the door learns, then the forger learns.
+    """Play ``steps`` rounds of the game: the door learns, then the forger.
 
     Each step is the DCGAN's, on tickets: the door updates once on a real and a
     forged batch (:func:`gankit.step.discriminator_update`, no label smoothing,
@@ -362,8 +371,9 @@ def train_warmup(
     _check_count(batch_size, "batch_size")
     forger = Forger(*start)
     door = _new_door(hidden, seed)
-    opt_door = torch.optim.Adam(door.parameters(), lr=lr_door, betas=(0.5, 0.999))
-    opt_forger = torch.optim.Adam(forger.parameters(), lr=lr_forger, betas=(0.5, 0.999))
+    betas = (0.5, 0.999)
+    opt_door = torch.optim.Adam(door.parameters(), lr_door, betas=betas)
+    opt_forger = torch.optim.Adam(forger.parameters(), lr_forger, betas=betas)
     noise = torch.Generator().manual_seed(seed + 1)
     if grid is None:
         lo = min(start[0] - 4 * start[1], real.mean - 4 * real.std)
@@ -373,7 +383,13 @@ def train_warmup(
     history = WarmupHistory(real=real, grid=grid)
     keep = _snapshot_steps(steps, frames)
 
-    def record(step: int, d_loss: float, g_loss: float, d_real: float, d_fake: float):
+    def record(
+        step: int,
+        d_loss: float,
+        g_loss: float,
+        d_real: float,
+        d_fake: float,
+    ) -> None:
         history.step.append(step)
         history.mean.append(forger.mean.item())
         history.std.append(forger.std.item())
@@ -382,9 +398,12 @@ def train_warmup(
         history.d_real.append(d_real)
         history.d_fake.append(d_fake)
         if step in keep:
-            history.snapshots.append(
-                Snapshot(step, history.mean[-1], history.std[-1], door.verdict(grid))
-            )
+            verdict = door.verdict(grid)
+            shot = Snapshot(step, history.mean[-1], history.std[-1], verdict)
+            history.snapshots.append(shot)
+
+    def fool_the_door(x: Tensor) -> Tensor:  # the forger's loss on tickets x
+        return generator_loss(door(x))
 
     with torch.no_grad():
         real_x, forged = (
@@ -402,7 +421,7 @@ def train_warmup(
         torch.sigmoid(fake_logits).mean().item(),
     )
     for step in range(1, steps + 1):
-        # The door looks at a real batch and a forged one (the DCGAN's first half).
+        # The door looks at a real and a forged batch (the DCGAN's first half).
         real_x = real.sample(batch_size, noise)
         d = discriminator_update(
             forger, door, opt_door, real_x, _noise(batch_size, noise), 0.0
@@ -412,12 +431,13 @@ def train_warmup(
         z = _noise(batch_size, noise)
         forged = forger(z)
         g_loss = generator_updates(
-            forger, door, opt_forger, forged, z, 1, lambda x: generator_loss(door(x))
+            forger, door, opt_forger, forged, z, 1, fool_the_door
         )
         with torch.no_grad():  # the door's verdicts, after its update
             d_real = torch.sigmoid(door(real_x)).mean().item()
             d_fake = torch.sigmoid(door(forged)).mean().item()
-        record(step, (d.loss_real + d.loss_fake).item(), g_loss.item(), d_real, d_fake)
+        d_loss = (d.loss_real + d.loss_fake).item()
+        record(step, d_loss, g_loss.item(), d_real, d_fake)
     history.forger, history.door = forger, door
     return history
 
