@@ -17,8 +17,8 @@ all      ``notebook``     ``show_source`` and ``glue``, for the pages.
 4        ``activations``  Dead ReLUs, leaky ReLU's gradient, the naive BCE.
 5        ``loop``         The whole training loop in one function, for the reader.
 5        ``record``       Recorded long runs, shown where a chapter trains briefly.
-5        ``reference``    The plain training loop the Trainer is measured against.
 6        ``latent``       Walks through the latent space, and the explorer's parts.
 6        ``improved``     Feature matching, minibatch discrimination, spectral norm.
+7        ``reference``    The plain training loop the Trainer is measured against.
 =======  ===============  ==========================================================
 """

@@ -1,7 +1,7 @@
 """The plain training loop, written the way the PyTorch DCGAN example writes it.
 
-Chapter 5, ``book/05_losses_and_training.ipynb``; timed against the Trainer
-in ``benchmarks/throughput.py``; tested in ``tests/lessons/test_reference.py``.
+The appendix, ``book/07_engineering.ipynb``; timed against the Trainer in
+``benchmarks/throughput.py``; tested in ``tests/lessons/test_reference.py``.
 
 :class:`gankit.Trainer` takes shortcuts that should change how fast it trains,
 not what it learns: the whole dataset on the device as uint8, noise drawn on
