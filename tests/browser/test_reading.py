@@ -10,7 +10,7 @@ For every page of ``_toc.yml``:
   than its box, with every toggle opened: a line that does not fit is cut off
   at the block's right edge. A cell's block holds ``FITS`` characters of the
   code font there (the narrowest of the usual widths: both sidebars show);
-  the code in a "show code" toggle two fewer, an exercise's solution about 69.
+  the code in a "show code" toggle two fewer, an exercise's solution about 79.
 
 The first two read the built HTML; the others measure the page in the browser.
 The fixtures are in ``conftest.py`` here.
@@ -37,8 +37,9 @@ TEMPORARY = re.compile(
     r"pytest-of-" + "|" + re.escape(tempfile.gettempdir().rstrip("/\\") + "/")
 )
 # The characters of the code font a cell's code or output block holds at
-# 1280x900: its inner width (652 px) over one character (8.43 px at 14 px).
-FITS = 77
+# 1280x900: its inner width (652 px) over one character (7.35 px at the 12.2 px
+# that book/_static/gankit/gankit.css sets), the package's line length.
+FITS = 88
 
 
 def soup(html_dir: Path, page: str) -> BeautifulSoup:
