@@ -47,7 +47,7 @@ cp -r "$mj/es5/output/chtml/fonts/woff-v2" "$vendor/mathjax/output/chtml/fonts/"
 # and the WebAssembly binary. A page opened from disk (file://) may neither
 # fetch() a file nor import a module by URL, so both are wrapped in classic
 # scripts that set a global (the module as text, imported from a blob: URL;
-# the binary in base64); book/_static/gankit/explorer.js reads them and checks
+# the binary in base64); book/_static/inpage/explorer.js reads them and checks
 # the binary against the SHA-256 recorded here.
 ort="onnxruntime-web-$ORT_WEB/package"
 # The npm package carries no LICENSE file (its README links the repository's);

@@ -6,7 +6,7 @@ tested in ``tests/lessons/test_inpage.py``, and in the browser by
 
 An ipywidgets control needs a running kernel to answer: on the rendered book
 its sliders move and nothing changes. :class:`InPage` pairs the widget with
-an HTML element that a script of the book (``book/_static/gankit/``) brings to
+an HTML element that a script of the book (``book/_static/inpage/``) brings to
 life in the reader's browser. Its output carries both: Jupyter, Colab and VS
 Code draw the widget (the widget view outranks HTML there), the book draws the
 element (``_config.yml`` ranks ``text/html`` above widget views). The

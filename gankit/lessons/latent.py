@@ -249,7 +249,7 @@ def explorer_config(
 ) -> dict:
     """The settings of :func:`explorer_strip` for the explorer's in-page twin.
 
-    ``book/_static/gankit/explorer.js`` draws the same strip in the reader's
+    ``book/_static/inpage/explorer.js`` draws the same strip in the reader's
     browser: the seeds' vectors (:func:`seeded_z`), the point at ``mix`` on
     the path (:func:`mix_seeds`), the shipped generator exported to ONNX.
     ``seed_a``, ``seed_b`` and ``mix`` are the sliders' ``value, min, max,

@@ -588,7 +588,7 @@ def ticket_game_config(
 ) -> dict:
     """The settings of :func:`play_round` for the game's in-page twin.
 
-    ``book/_static/gankit/ticket-game.js`` plays the same round in the
+    ``book/_static/inpage/ticket-game.js`` plays the same round in the
     reader's browser: the same door, trained as :func:`fit_door` trains it
     (its defaults, read from its signature here so the two cannot drift),
     sent the tickets :func:`try_the_door` sends. ``mean`` and ``std`` are the

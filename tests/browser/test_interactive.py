@@ -1,7 +1,7 @@
 """The book's interactive figures, driven in headless Chromium without a kernel.
 
 Chapter 1's ticket game and chapter 6's latent explorer run in the page
-(``book/_static/gankit/``, ``gankit.lessons.inpage``). Each control is moved
+(``book/_static/inpage/``, ``gankit.lessons.inpage``). Each control is moved
 and the page's output is compared with what gankit's Python computes for the
 same controls: the door's verdict, loss and gradients to float tolerance, the
 explorer's pixels within 0.01 (mean absolute difference of the [-1, 1] images).

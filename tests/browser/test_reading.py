@@ -38,7 +38,7 @@ TEMPORARY = re.compile(
 )
 # The characters of the code font a cell's code or output block holds at
 # 1280x900: its inner width (652 px) over one character (7.35 px at the 12.2 px
-# that book/_static/gankit/gankit.css sets), the package's line length.
+# that book/_static/inpage/gankit.css sets), the package's line length.
 FITS = 88
 
 
