@@ -21,7 +21,7 @@ pytestmark = pytest.mark.browser
 # in-page twins instead (test_interactive.py drives them).
 EXPECTED = {
     "book/00_introduction": {"images": 0, "widgets": 0, "animations": 0},
-    "book/01_warm_up": {"images": 5, "widgets": 0, "animations": 1},
+    "book/01_warm_up": {"images": 4, "widgets": 0, "animations": 1},
     "book/02_two_player_game": {"images": 1, "widgets": 0, "animations": 0},
     "book/03_generator": {"images": 3, "widgets": 0, "animations": 0},
     "book/04_discriminator": {"images": 4, "widgets": 0, "animations": 0},
