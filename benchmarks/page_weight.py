@@ -60,19 +60,19 @@ def serve(html: Path) -> tuple[ThreadingHTTPServer, str]:
 
 def weigh(page, url: str) -> dict[str, int]:
     """Bytes received while ``url`` loads, by kind; the explorer's on-demand
-    assets are those requested after it is scrolled into view."""
-    sizes: list[tuple[str, int]] = []
+    assets are those requested after it is scrolled into view. Sizes are the
+    responses' Content-Length, which this server always sends."""
+    sizes: list[tuple[str, str, int]] = []
+    phase = ["load"]
 
     def on_response(response) -> None:
-        try:
-            sizes.append((response.url, len(response.body())))
-        except Exception:  # redirects and aborted requests carry no body
-            pass
+        length = int(response.headers.get("content-length", 0))
+        sizes.append((phase[0], response.url.split("?")[0], length))
 
     page.on("response", on_response)
     page.goto(url, wait_until="networkidle")
-    first = len(sizes)
     if page.locator(".gankit-explorer").count():
+        phase[0] = "view"
         page.locator(".gankit-explorer").scroll_into_view_if_needed()
         page.wait_for_function(
             "() => ['ready', 'failed'].includes("
@@ -81,11 +81,12 @@ def weigh(page, url: str) -> dict[str, int]:
         )
         page.wait_for_load_state("networkidle")
     page.remove_listener("response", on_response)
-    html = sum(n for u, n in sizes[:first] if u.split("?")[0].endswith(".html"))
+    loaded = [(u, n) for p, u, n in sizes if p == "load"]
+    html = sum(n for u, n in loaded if u.endswith(".html"))
     return {
         "html": html,
-        "assets": sum(n for _, n in sizes[:first]) - html,
-        "on_view": sum(n for _, n in sizes[first:]),
+        "assets": sum(n for _, n in loaded) - html,
+        "on_view": sum(n for p, _, n in sizes if p == "view"),
     }
 
 
