@@ -1,6 +1,6 @@
 """Command line: ``python -m gankit train | sample | evaluate``.
 
-Taught in ``book/05_losses_and_training.ipynb``; tested in ``tests/test_cli.py``.
+Taught in ``book/07_engineering.ipynb``; tested in ``tests/test_cli.py``.
 
     python -m gankit train --dataset mnist --steps 4690 --out runs/mnist
     python -m gankit sample --checkpoint runs/mnist/checkpoint.pt --n 64 --out grid.png

@@ -1,7 +1,7 @@
 """How the trainer runs each step: eagerly, under autocast, or on a GPU as one
 CUDA graph replayed.
 
-Taught in ``book/05_losses_and_training.ipynb``; tested in ``tests/test_fast.py``
+Taught in ``book/07_engineering.ipynb``; tested in ``tests/test_fast.py``
 (the parts a CPU can check) and measured by ``benchmarks/throughput.py``.
 
 The article's model is small: at batch 128 one step launches a few hundred
