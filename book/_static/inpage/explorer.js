@@ -142,25 +142,6 @@
     ctx.putImageData(pixels, 0, 0);
   }
 
-  // -- the controls --------------------------------------------------------
-  function slider(label, spec) {
-    const wrap = document.createElement("label");
-    wrap.className = "gankit-control";
-    const name = document.createElement("span");
-    name.textContent = label;
-    const input = document.createElement("input");
-    Object.assign(input, { type: "range", min: spec.min, max: spec.max, step: spec.step, value: spec.value });
-    input.setAttribute("aria-label", label);
-    const shown = document.createElement("output");
-    const decimals = (String(spec.step).split(".")[1] || "").length;
-    const read = () => Number(Number(input.value).toFixed(decimals));
-    const show = () => (shown.textContent = read().toFixed(decimals));
-    show();
-    input.addEventListener("input", show);
-    wrap.append(name, input, shown);
-    return { wrap, input, read };
-  }
-
   function message(root, text) {
     const p = document.createElement("p");
     p.className = "gankit-message";
@@ -175,6 +156,7 @@
   function mount(root) {
     const cfg = JSON.parse(root.dataset.config);
     const built = root.querySelector("img"); // the strip the book was built with
+    const { slider } = window.gankit.controls;
     const a = slider("seed A", cfg.seed_a);
     const b = slider("seed B", cfg.seed_b);
     const mix = slider("mix", cfg.mix);

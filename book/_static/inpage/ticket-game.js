@@ -236,26 +236,9 @@
     dlab.textContent = "D(x): P(real)";
   }
 
-  function slider(label, spec) {
-    const wrap = document.createElement("label");
-    wrap.className = "gankit-control";
-    const name = document.createElement("span");
-    name.textContent = label;
-    const input = document.createElement("input");
-    Object.assign(input, { type: "range", min: spec.min, max: spec.max, step: spec.step, value: spec.value });
-    input.setAttribute("aria-label", label);
-    const shown = document.createElement("output");
-    wrap.append(name, input, shown);
-    const decimals = (String(spec.step).split(".")[1] || "").length;
-    const read = () => Number(Number(input.value).toFixed(decimals));
-    const show = () => (shown.textContent = read().toFixed(decimals));
-    show();
-    input.addEventListener("input", show);
-    return { wrap, input, read };
-  }
-
   function mount(root) {
     const cfg = JSON.parse(root.dataset.config);
+    const { slider } = window.gankit.controls;
     const mean = slider("mean", cfg.mean);
     const std = slider("spread", cfg.std);
     const controls = document.createElement("div");
