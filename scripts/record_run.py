@@ -48,7 +48,8 @@ def device_name(device: torch.device) -> str:
     if info.exists():
         names = [ln for ln in info.read_text().splitlines() if "model name" in ln]
         cpu = names[0].split(":", 1)[1].strip() if names else cpu
-    return f"{cpu} CPU, {torch.get_num_threads()} threads"
+    threads = torch.get_num_threads()
+    return f"{cpu} CPU, {threads} thread{'s' if threads > 1 else ''}"
 
 
 class Recorder(Callback):
