@@ -102,6 +102,7 @@ class Recorder(Callback):
             tmp = temporary_beside(path)
             write(str(tmp))
             tmp.replace(path)
+            path.chmod(0o644)  # shipped with the package: readable by all
 
 
 def main(argv: list[str] | None = None) -> int:
