@@ -25,8 +25,9 @@ EXPECTED = {
     "book/02_two_player_game": {"images": 1, "widgets": 0, "animations": 0},
     "book/03_generator": {"images": 3, "widgets": 0, "animations": 0},
     "book/04_discriminator": {"images": 4, "widgets": 0, "animations": 0},
-    "book/05_losses_and_training": {"images": 7, "widgets": 0, "animations": 1},
+    "book/05_losses_and_training": {"images": 9, "widgets": 0, "animations": 2},
     "book/06_going_further": {"images": 5, "widgets": 0, "animations": 0},
+    "book/07_engineering": {"images": 2, "widgets": 0, "animations": 0},
 }
 
 
