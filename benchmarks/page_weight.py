@@ -27,23 +27,15 @@ import threading
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-import yaml
 from playwright.sync_api import sync_playwright
+from sphinx_external_toc.parsing import parse_toc_yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
 def toc_pages() -> list[str]:
-    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
-
-    def walk(entry: dict) -> list[str]:
-        files = [entry["file"]] if "file" in entry else []
-        for key in ("chapters", "sections", "parts"):
-            for child in entry.get(key, []):
-                files += walk(child)
-        return files
-
-    return [toc["root"], *walk(toc)]
+    """Every page in reading order, as Jupyter Book reads ``_toc.yml``."""
+    return list(parse_toc_yaml(ROOT / "_toc.yml").keys())
 
 
 def serve(html: Path) -> tuple[ThreadingHTTPServer, str]:

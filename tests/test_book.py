@@ -17,6 +17,7 @@ import yaml
 from IPython.core.inputtransformer2 import TransformerManager
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
+from sphinx_external_toc.parsing import parse_toc_yaml
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -25,7 +26,6 @@ else:  # pragma: no cover
 
 ROOT = Path(__file__).resolve().parents[1]
 CONFIG = yaml.safe_load((ROOT / "_config.yml").read_text())
-TOC = yaml.safe_load((ROOT / "_toc.yml").read_text())
 # nbval compares the outputs of cells with this tag (or the older comment).
 CHECK_TAG = "nbval-check-output"
 CHECK_COMMENT = "NBVAL_CHECK_OUTPUT"
@@ -33,16 +33,8 @@ CHECK_COMMENT = "NBVAL_CHECK_OUTPUT"
 MAX_FUNCTION_LINES = 12
 
 
-def toc_files(entry: dict) -> list[str]:
-    """Every `file` of a _toc.yml entry and of the entries below it."""
-    files = [entry["file"]] if "file" in entry else []
-    for key in ("chapters", "sections", "parts"):
-        for child in entry.get(key, []):
-            files += toc_files(child)
-    return files
-
-
-PAGES = [TOC["root"], *toc_files(TOC)]
+# Every page in reading order, as Jupyter Book reads _toc.yml (parts included).
+PAGES = list(parse_toc_yaml(ROOT / "_toc.yml").keys())
 IDS = [page.split("/")[-1] for page in PAGES]
 
 

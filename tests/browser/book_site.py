@@ -14,22 +14,14 @@ from urllib.parse import urlsplit
 
 import pytest
 import yaml
+from sphinx_external_toc.parsing import parse_toc_yaml
 
 ROOT = Path(__file__).resolve().parents[2]
 CONFIG = yaml.safe_load((ROOT / "_config.yml").read_text())
-TOC = yaml.safe_load((ROOT / "_toc.yml").read_text())
 
 
-def toc_files(entry: dict) -> list[str]:
-    """Every `file` of a _toc.yml entry and of the entries below it."""
-    files = [entry["file"]] if "file" in entry else []
-    for key in ("chapters", "sections", "parts"):
-        for child in entry.get(key, []):
-            files += toc_files(child)
-    return files
-
-
-PAGES = [TOC["root"], *toc_files(TOC)]
+# Every page in reading order, as Jupyter Book reads _toc.yml (parts included).
+PAGES = list(parse_toc_yaml(ROOT / "_toc.yml").keys())
 
 CHROMIUM_ARGS = [
     "--headless",
