@@ -262,9 +262,7 @@ def explorer_config(
         raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
     model = (assets or {}).get("model") or {}
     runtime = (assets or {}).get("runtime") or {}
-    with torch.no_grad(), evaluating(generator):
-        shape = generator(torch.zeros(1, generator.z_dim, device=device_of(generator)))
-    name = Path(model.get("model", "missing.onnx.js")).name.removesuffix(".onnx.js")
+    script = model.get("model", "missing.onnx.js")
     return {
         "seed_a": dict(seed_a),
         "seed_b": dict(seed_b),
@@ -272,11 +270,11 @@ def explorer_config(
         "modes": ["slerp", "lerp"],
         "mode": mode,
         "z_dim": generator.z_dim,
-        "image_size": shape.shape[-1],
+        "image_size": generator.image_size,
         "scale": scale,
         "model": {
-            "name": name,
-            "script": f"models/{model.get('model', 'missing.onnx.js')}",
+            "name": Path(script).name.removesuffix(".onnx.js"),
+            "script": f"models/{script}",
             "sha256": model.get("sha256", ""),
             "bytes": model.get("bytes", 0),
             "input": model.get("input", {}).get("name", "z"),

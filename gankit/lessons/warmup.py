@@ -51,7 +51,7 @@ __all__ = [
 ]
 
 
-DOOR_BETAS = (0.5, 0.999)  # Adam's betas for the door, as the article's DCGAN
+ADAM_BETAS = (0.5, 0.999)  # Adam's betas for door and forger, as the article's
 REPORT_SEED = 0  # seeds the forged tickets try_the_door sends by default
 
 
@@ -220,7 +220,7 @@ def fit_door(
     _check_count(steps, "steps")
     _check_count(batch_size, "batch_size")
     door = _new_door(hidden, seed)
-    opt = torch.optim.Adam(door.parameters(), lr=lr, betas=DOOR_BETAS)
+    opt = torch.optim.Adam(door.parameters(), lr=lr, betas=ADAM_BETAS)
     noise = torch.Generator().manual_seed(seed + 1)
     for _ in range(steps):
         z = _noise(batch_size, noise)
@@ -371,9 +371,8 @@ def train_warmup(
     _check_count(batch_size, "batch_size")
     forger = Forger(*start)
     door = _new_door(hidden, seed)
-    betas = (0.5, 0.999)
-    opt_door = torch.optim.Adam(door.parameters(), lr_door, betas=betas)
-    opt_forger = torch.optim.Adam(forger.parameters(), lr_forger, betas=betas)
+    opt_door = torch.optim.Adam(door.parameters(), lr_door, betas=ADAM_BETAS)
+    opt_forger = torch.optim.Adam(forger.parameters(), lr_forger, betas=ADAM_BETAS)
     noise = torch.Generator().manual_seed(seed + 1)
     if grid is None:
         lo = min(start[0] - 4 * start[1], real.mean - 4 * real.std)
@@ -612,7 +611,7 @@ def ticket_game_config(
         "door": {
             "steps": door_steps,
             **{k: fit[k].default for k in ("batch_size", "lr", "hidden", "seed")},
-            "betas": list(DOOR_BETAS),
+            "betas": list(ADAM_BETAS),
         },
         "report": {
             "n": sent["n"].default,
