@@ -36,9 +36,10 @@ def test_the_model_matches_its_recorded_checksum_and_size():
 def test_the_export_comes_from_the_weights_gankit_ships_today():
     weights = pretrained_paths("mnist")[0]
     assert MANIFEST["source"] == f"gankit/weights/{weights.name}"
-    assert hashlib.sha256(weights.read_bytes()).hexdigest() == (
-        MANIFEST["source_sha256"]
-    ), "the shipped weights changed: run scripts/export_onnx.py"
+    digest = hashlib.sha256(weights.read_bytes()).hexdigest()
+    assert digest == MANIFEST["source_sha256"], (
+        "the shipped weights changed: run scripts/export_onnx.py"
+    )
 
 
 def test_onnxruntime_draws_what_pytorch_draws():
