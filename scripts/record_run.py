@@ -2,14 +2,19 @@
 
     python scripts/record_run.py --steps 1500 --threads 1        # on a CPU
     python scripts/record_run.py --steps 37440 --device cuda     # the article's length
+    python scripts/record_run.py --name mnist_cpu_sn --g-steps 1 --method spectral_norm
 
 Trains the article's DCGAN on MNIST with gankit's Trainer and keeps what
 chapter 5 shows of a run: the fixed-z grid every ``--sample-every`` steps,
 the logged losses and D(x), D(G(z)), and the Frechet distance of the
 generator (``gankit.EvaluationCallback``, ``--eval-n`` images) every
-``--eval-every`` steps. Writes ``gankit/lessons/records/<name>.json`` (the
-curves and how they were made: device, steps, command, times) and
-``<name>.safetensors`` (the grids, uint8), both small; read them with
+``--eval-every`` steps. ``--method`` picks one of chapter 6's variants
+instead: ``spectral_norm`` (a spectrally normalised discriminator) or
+``feature_matching`` (the generator trained by feature matching).
+
+Writes ``gankit/lessons/records/<name>.json`` (the curves and how they were
+made: method, device, steps, command, times) and ``<name>.safetensors`` (the
+grids, uint8), both small; read them with
 ``gankit.lessons.record.load_record``. The files are rewritten after every
 evaluation, so an interrupted run still leaves a record of the steps it
 reached (``"complete": false``).
@@ -33,6 +38,8 @@ from safetensors.torch import save_file
 from gankit import EvaluationCallback, GANConfig, Trainer, load_dataset
 from gankit.atomic import temporary_beside
 from gankit.callbacks import Callback
+from gankit.lessons.improved import feature_matching_step
+from gankit.lessons.record import METHODS
 
 ROOT = Path(__file__).resolve().parents[1]
 RECORDS = ROOT / "gankit" / "lessons" / "records"
@@ -76,12 +83,13 @@ class Recorder(Callback):
             "format": "gankit-run-record",
             "name": self.args.name,
             "complete": complete,
+            "method": self.args.method,
             "steps": trainer.step,
             "config": asdict(trainer.config),
             "device": device_name(trainer.device),
             "torch": torch.__version__,
             "date": date.today().isoformat(),
-            "command": "python " + " ".join(shlex.quote(a) for a in sys.argv),
+            "command": self.args.command,
             "train_seconds": round(
                 time.perf_counter() - self.started - self.evaluation.seconds, 1
             ),
@@ -91,11 +99,12 @@ class Recorder(Callback):
             "sample_steps": [step for step, _ in history.samples],
         }
         grids = {f"step_{s:06d}": img.contiguous() for s, img in history.samples}
-        RECORDS.mkdir(parents=True, exist_ok=True)
+        out = Path(self.args.out)
+        out.mkdir(parents=True, exist_ok=True)
         for path, write in (
-            (RECORDS / f"{self.args.name}.safetensors", lambda p: save_file(grids, p)),
+            (out / f"{self.args.name}.safetensors", lambda p: save_file(grids, p)),
             (
-                RECORDS / f"{self.args.name}.json",
+                out / f"{self.args.name}.json",
                 lambda p: Path(p).write_text(json.dumps(record, indent=1) + "\n"),
             ),
         ):
@@ -108,9 +117,11 @@ class Recorder(Callback):
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--name", default="mnist_cpu")
+    p.add_argument("--out", default=str(RECORDS), help="folder (default: %(default)s)")
     p.add_argument("--steps", type=int, default=1500)
     p.add_argument("--batch-size", type=int, default=None)
     p.add_argument("--g-steps", type=int, default=None)
+    p.add_argument("--method", choices=list(METHODS), default="dcgan")
     p.add_argument("--device", default="cpu")
     p.add_argument("--threads", type=int, default=None)
     p.add_argument("--log-every", type=int, default=25)
@@ -118,6 +129,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--eval-every", type=int, default=250)
     p.add_argument("--eval-n", type=int, default=2000)
     args = p.parse_args(argv)
+    given = sys.argv[1:] if argv is None else argv
+    args.command = shlex.join(["python", "scripts/record_run.py", *given])
     if args.threads:
         torch.set_num_threads(args.threads)
     cfg = GANConfig.for_dataset("mnist")
@@ -127,16 +140,24 @@ def main(argv: list[str] | None = None) -> int:
         changes["batch_size"] = args.batch_size
     if args.g_steps:
         changes["g_steps_per_d_step"] = args.g_steps
+    if args.method == "spectral_norm":
+        changes["spectral_norm"] = True
     cfg = replace(cfg, **changes)
+    step_fn = feature_matching_step if args.method == "feature_matching" else None
     data = load_dataset("mnist", download=False)
     evaluation = EvaluationCallback(args.eval_every, n=args.eval_n, warn=False)
     recorder = Recorder(args, evaluation)
     trainer = Trainer(
-        cfg, data, device=args.device, callbacks=[evaluation, recorder], progress=True
+        cfg,
+        data,
+        device=args.device,
+        callbacks=[evaluation, recorder],
+        progress=True,
+        step_fn=step_fn,
     )
     trainer.fit()
     recorder.write(trainer, complete=True)
-    print(f"recorded {trainer.step} steps in {RECORDS / args.name}.json")
+    print(f"recorded {trainer.step} steps in {Path(args.out) / args.name}.json")
     return 0
 
 

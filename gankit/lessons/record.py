@@ -1,14 +1,15 @@
 """Recorded training runs: what a long run showed, for pages that train briefly.
 
-Chapter 5 (``book/05_losses_and_training.ipynb``); tested in
-``tests/lessons/test_record.py``.
+Chapters 5 and 6 (``book/05_losses_and_training.ipynb``,
+``book/06_going_further.ipynb``); tested in ``tests/lessons/test_record.py``.
 
 A chapter run in the ``smoke`` or ``cpu`` profile trains for a few dozen
 steps: enough to see the machinery work, too few for digits. The record of a
 real, longer run fills the gap. ``scripts/record_run.py`` trains the article's
 DCGAN with :class:`gankit.Trainer` and writes, in ``records/`` beside this
 module, the logged figures, the Frechet distance every few hundred steps and
-the fixed-z grid every hundred; :func:`load_record` reads them back as a
+the fixed-z grid every hundred, for the article's DCGAN or one of chapter 6's
+variants (:data:`METHODS`); :func:`load_record` reads them back as a
 :class:`gankit.History`, so the kit's own pictures
 (:func:`gankit.plot_history`, :func:`gankit.animate_samples`) draw them.
 """
@@ -28,6 +29,13 @@ from ..config import GANConfig
 
 RECORDS = Path(__file__).with_name("records")
 FORMAT = "gankit-run-record"
+# how a recorded run trained: the article's DCGAN, a spectrally normalised
+# discriminator, or a generator trained by feature matching (chapter 6)
+METHODS = {
+    "dcgan": "DCGAN",
+    "spectral_norm": "spectral norm",
+    "feature_matching": "feature matching",
+}
 
 
 @dataclass(frozen=True)
@@ -36,6 +44,7 @@ class RunRecord:
 
     name: str
     complete: bool  # False: the run stopped before its last step
+    method: str  # a key of METHODS
     steps: int  # discriminator steps trained
     config: GANConfig
     device: str  # where it trained
@@ -50,8 +59,10 @@ class RunRecord:
     def label(self) -> str:
         """One line saying what the record is, for a figure's caption."""
         g = self.config.g_steps_per_d_step
+        method = "" if self.method == "dcgan" else f" ({METHODS[self.method]})"
         return (
-            f"recorded run: {self.steps:,} steps at batch {self.config.batch_size}, "
+            f"recorded run{method}: {self.steps:,} steps at batch "
+            f"{self.config.batch_size}, "
             f"{g} G step{'s' if g > 1 else ''} per D step, on {self.device} "
             f"({self.date}, {self.train_seconds / 60:.0f} min of training)"
         )
@@ -68,9 +79,11 @@ def load_record(
 ) -> RunRecord:
     """Read the record ``name`` (``<name>.json`` and ``<name>.safetensors``).
 
+    Records written before ``method`` was recorded ran the plain DCGAN.
+
     Raises:
         FileNotFoundError: no such record; the message lists those there are.
-        ValueError: the file is not a run record.
+        ValueError: the file is not a run record, or names an unknown method.
     """
     root = Path(folder) if folder is not None else RECORDS
     meta_path, grids_path = root / f"{name}.json", root / f"{name}.safetensors"
@@ -82,6 +95,11 @@ def load_record(
     meta: dict[str, Any] = json.loads(meta_path.read_text())
     if meta.get("format") != FORMAT:
         raise ValueError(f"{meta_path} is not a {FORMAT} file")
+    method = meta.get("method", "dcgan")
+    if method not in METHODS:
+        raise ValueError(
+            f"{meta_path} names the method {method!r}; expected one of {list(METHODS)}"
+        )
     grids = load_file(str(grids_path))
     samples = [(s, grids[f"step_{s:06d}"]) for s in meta["sample_steps"]]
     names = {f.name for f in fields(History)} - {"samples"}
@@ -90,6 +108,7 @@ def load_record(
     return RunRecord(
         name=meta["name"],
         complete=meta["complete"],
+        method=method,
         steps=meta["steps"],
         config=GANConfig(**meta["config"]),
         device=meta["device"],

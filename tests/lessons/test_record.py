@@ -10,7 +10,7 @@ import torch
 from safetensors.torch import save_file
 
 from gankit import GANConfig
-from gankit.lessons.record import available_records, load_record
+from gankit.lessons.record import METHODS, available_records, load_record
 
 
 def write_record(folder, name="tiny", **changes):
@@ -56,6 +56,20 @@ def test_a_record_reads_back_as_a_history_the_kit_can_draw(tmp_path):
     label = record.label()
     assert "200 steps at batch 64" in label and "2 G steps" in label
     assert "a test CPU" in label and "10 min" in label
+    assert record.method == "dcgan" and label.startswith("recorded run: ")
+
+
+def test_a_record_of_a_chapter_6_method_says_which(tmp_path):
+    write_record(tmp_path, method="feature_matching")
+    record = load_record("tiny", tmp_path)
+    assert record.method == "feature_matching"
+    assert record.label().startswith("recorded run (feature matching): 200 steps")
+
+
+def test_an_unknown_method_is_refused_with_the_known_ones(tmp_path):
+    write_record(tmp_path, method="wasserstein")
+    with pytest.raises(ValueError, match=r"'wasserstein'.*'spectral_norm'"):
+        load_record("tiny", tmp_path)
 
 
 def test_a_missing_record_names_the_ones_there_are(tmp_path):
@@ -82,3 +96,5 @@ def test_each_shipped_record_is_a_complete_run_with_grids_and_distances(name):
         assert grid.dtype == torch.uint8 and grid.shape[1:] == (1, 32, 32)
     assert max(record.fd) == record.steps
     assert all(f["fd"] > 0 and f["fd_floor"] > 0 for f in record.fd.values())
+    assert record.method in METHODS
+    assert record.config.spectral_norm == (record.method == "spectral_norm")
