@@ -26,7 +26,7 @@ EXPECTED = {
     "book/03_generator": {"images": 3, "widgets": 0, "animations": 0},
     "book/04_discriminator": {"images": 4, "widgets": 0, "animations": 0},
     "book/05_losses_and_training": {"images": 9, "widgets": 0, "animations": 2},
-    "book/06_going_further": {"images": 5, "widgets": 0, "animations": 0},
+    "book/06_going_further": {"images": 7, "widgets": 0, "animations": 0},
     "book/07_engineering": {"images": 2, "widgets": 0, "animations": 0},
 }
 
