@@ -121,6 +121,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--steps", type=int, default=1500)
     p.add_argument("--batch-size", type=int, default=None)
     p.add_argument("--g-steps", type=int, default=None)
+    p.add_argument("--lr-d", type=float, default=None, help="the article's: 2e-4")
+    p.add_argument("--lr-g", type=float, default=None, help="the article's: 2e-4")
     p.add_argument("--method", choices=list(METHODS), default="dcgan")
     p.add_argument("--device", default="cpu")
     p.add_argument("--threads", type=int, default=None)
@@ -140,6 +142,9 @@ def main(argv: list[str] | None = None) -> int:
         changes["batch_size"] = args.batch_size
     if args.g_steps:
         changes["g_steps_per_d_step"] = args.g_steps
+    for name in ("lr_d", "lr_g"):
+        if getattr(args, name) is not None:
+            changes[name] = getattr(args, name)
     if args.method == "spectral_norm":
         changes["spectral_norm"] = True
     cfg = replace(cfg, **changes)

@@ -45,3 +45,13 @@ def test_a_short_run_of_each_method_is_recorded(record_run, mnist, tmp_path, met
         assert all(v > 0 for v in record.history.g_loss)
     left = sorted(p.name for p in tmp_path.iterdir())
     assert left == ["short.json", "short.safetensors"], "a temporary file was left"
+
+
+def test_the_learning_rates_given_are_the_ones_recorded(record_run, mnist, tmp_path):
+    argv = ["--name", "ttur", "--out", str(tmp_path), "--steps", "2"]
+    argv += ["--method", "spectral_norm", "--lr-d", "4e-4", "--lr-g", "1e-4"]
+    argv += ["--batch-size", "16", "--eval-every", "2", "--eval-n", "100"]
+    assert record_run.main(argv) == 0
+    config = load_record("ttur", tmp_path).config
+    assert (config.lr_d, config.lr_g) == (4e-4, 1e-4)
+    assert config.spectral_norm

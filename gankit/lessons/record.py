@@ -58,12 +58,16 @@ class RunRecord:
 
     def label(self) -> str:
         """One line saying what the record is, for a figure's caption."""
-        g = self.config.g_steps_per_d_step
+        cfg, article = self.config, GANConfig()
+        g = cfg.g_steps_per_d_step
         method = "" if self.method == "dcgan" else f" ({METHODS[self.method]})"
+        rates = ""
+        if (cfg.lr_d, cfg.lr_g) != (article.lr_d, article.lr_g):
+            rates = f", learning rates D {cfg.lr_d:g}, G {cfg.lr_g:g}"
         return (
             f"recorded run{method}: {self.steps:,} steps at batch "
-            f"{self.config.batch_size}, "
-            f"{g} G step{'s' if g > 1 else ''} per D step, on {self.device} "
+            f"{cfg.batch_size}, {g} G step{'s' if g > 1 else ''} per D step"
+            f"{rates}, on {self.device} "
             f"({self.date}, {self.train_seconds / 60:.0f} min of training)"
         )
 

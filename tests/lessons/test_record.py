@@ -64,6 +64,15 @@ def test_a_record_of_a_chapter_6_method_says_which(tmp_path):
     record = load_record("tiny", tmp_path)
     assert record.method == "feature_matching"
     assert record.label().startswith("recorded run (feature matching): 200 steps")
+    assert "learning rates" not in record.label()  # the article's
+
+
+def test_a_record_at_other_learning_rates_says_so(tmp_path):
+    cfg = GANConfig.for_dataset("mnist", max_steps=200, batch_size=64)
+    changed = asdict(cfg) | {"lr_d": 4e-4, "lr_g": 1e-4, "spectral_norm": True}
+    write_record(tmp_path, method="spectral_norm", config=changed)
+    label = load_record("tiny", tmp_path).label()
+    assert "per D step, learning rates D 0.0004, G 0.0001, on a test CPU" in label
 
 
 def test_an_unknown_method_is_refused_with_the_known_ones(tmp_path):
