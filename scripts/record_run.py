@@ -39,10 +39,8 @@ from gankit import EvaluationCallback, GANConfig, Trainer, load_dataset
 from gankit.atomic import temporary_beside
 from gankit.callbacks import Callback
 from gankit.lessons.improved import feature_matching_step
-from gankit.lessons.record import METHODS
+from gankit.lessons.record import METHODS, RECORDS
 
-ROOT = Path(__file__).resolve().parents[1]
-RECORDS = ROOT / "gankit" / "lessons" / "records"
 # what the record keeps of each evaluation (gankit.metrics.evaluate's figures)
 KEPT = ("fd", "fd_floor", "fd_ratio", "classes_covered", "mean_confidence")
 
