@@ -41,8 +41,12 @@ def test_a_short_run_of_each_method_is_recorded(record_run, mnist, tmp_path, met
     assert record.history.step == [2, 4]
     meta = json.loads((tmp_path / "short.json").read_text())
     assert f"--method {method}" in meta["command"]
-    if method == "feature_matching":  # g_loss is the feature distance, not BCE
-        assert all(v > 0 for v in record.history.g_loss)
+    if method == "feature_matching":
+        # g_loss is the squared distance of 4,096 mean features (hundreds this
+        # early), not the generator's cross-entropy (a few units)
+        assert min(record.history.g_loss) > 50
+    else:
+        assert max(record.history.g_loss) < 50
     left = sorted(p.name for p in tmp_path.iterdir())
     assert left == ["short.json", "short.safetensors"], "a temporary file was left"
 
